@@ -7,25 +7,29 @@ FUNCTIONS := web webhook publish notify similarity scheduled
 BUILD_DIR := build
 PKGS      := ./...
 
-.PHONY: run test test-go fuzz lint build bench clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test test-go test-infra fuzz lint build bench clean schemas schemas-check $(addprefix build-,$(FUNCTIONS))
 
 ## run: the whole system in one process on http://127.0.0.1:8000/
 run:
 	$(GO) run ./local
 
-## test: formatting, vet, every test on real PostgreSQL/SQS/git, and a short fuzz pass
-test: lint test-go fuzz
+## test: formatting, vet, every test on real PostgreSQL/SQS/git, the CDK app, and a short fuzz pass
+test: lint test-go test-infra fuzz
 
 test-go:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
+# infra/ is its own module (the CDK stays out of the product's dependencies).
+test-infra:
+	cd infra && $(GO) vet ./... && $(GO) test -count=1 ./...
+
 # Each fuzz target runs briefly in CI; `make fuzz FUZZTIME=5m` for a longer hunt.
 FUZZTIME ?= 3s
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./shared/...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' shared | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -c6-); do \
+	    echo "fuzz ./$$dir $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./$$dir; \
 	  done; \
 	done
 
@@ -46,6 +50,15 @@ $(addprefix build-,$(FUNCTIONS)): build-%:
 BENCHTIME ?= 1s
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+## schemas: regenerate the vendored schema data (module proxy + npm); schemas-check fails on drift
+schemas:
+	$(GO) run ./schemas/gen/vendorschemas
+	$(GO) run ./schemas/gen/cwecatalog
+
+schemas-check:
+	$(GO) run ./schemas/gen/vendorschemas -check
+	$(GO) run ./schemas/gen/cwecatalog -check
 
 clean:
 	rm -rf $(BUILD_DIR)
