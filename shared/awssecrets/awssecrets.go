@@ -56,9 +56,9 @@ func (r *Resolver) Resolve(ctx context.Context, arn string) (string, error) {
 		}
 		return *out.SecretString, nil
 	case "ssm":
-		name := parts[5]
-		name = strings.TrimPrefix(name, "parameter")
-		out, err := r.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+		// GetParameter takes the ARN as the name, which avoids guessing
+		// whether the name had a leading slash.
+		out, err := r.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(arn), WithDecryption: aws.Bool(true)})
 		if err != nil {
 			return "", fmt.Errorf("awssecrets: ssm: %w", err)
 		}

@@ -109,23 +109,29 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	return a, nil
 }
 
+// resolveSecrets replaces every secret given as a Secrets Manager or SSM ARN
+// by its value, once per cold start. Errors name the variable, never a value.
 func (a *App) resolveSecrets(ctx context.Context) error {
-	if !a.Config.DB.URL.IsRef() {
-		return nil
+	var r *awssecrets.Resolver
+	for name, s := range a.Config.Secrets() {
+		if !s.IsRef() {
+			continue
+		}
+		if r == nil {
+			var err error
+			if r, err = awssecrets.New(ctx, a.Config.AWS.Region, a.Config.AWS.Endpoint); err != nil {
+				return err
+			}
+		}
+		v, err := r.Resolve(ctx, s.Value())
+		if err == nil && name == "DATABASE_URL" {
+			v, err = awssecrets.DatabaseURL(v)
+		}
+		if err != nil {
+			return fmt.Errorf("boot: %s: %w", name, err)
+		}
+		*s = config.NewSecret(v)
 	}
-	r, err := awssecrets.New(ctx, a.Config.AWS.Region, a.Config.AWS.Endpoint)
-	if err != nil {
-		return err
-	}
-	v, err := r.Resolve(ctx, a.Config.DB.URL.Value())
-	if err != nil {
-		return fmt.Errorf("boot: DATABASE_URL: %w", err)
-	}
-	u, err := awssecrets.DatabaseURL(v)
-	if err != nil {
-		return fmt.Errorf("boot: DATABASE_URL: %w", err)
-	}
-	a.Config.DB.URL = config.NewSecret(u)
 	return nil
 }
 

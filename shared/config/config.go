@@ -70,6 +70,14 @@ type AWS struct {
 	Endpoint string // AWS_ENDPOINT_URL, for LocalStack / moto
 }
 
+// Secrets lists every secret field, for boot to resolve ARNs in place.
+// Add new secret fields here.
+func (c *Config) Secrets() map[string]*Secret {
+	return map[string]*Secret{
+		"DATABASE_URL": &c.DB.URL,
+	}
+}
+
 // Production reports whether Env is production.
 func (c Config) Production() bool { return c.Env == "production" }
 
