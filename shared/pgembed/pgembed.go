@@ -53,7 +53,11 @@ type Cluster struct {
 
 // FindBinaries returns the directory that holds initdb, pg_ctl and postgres.
 func FindBinaries() (string, error) {
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
+	return findBinaries(exec.LookPath, "/usr/lib/postgresql/*/bin")
+}
+
+func findBinaries(lookPath func(string) (string, error), glob string) (string, error) {
+	if p, err := lookPath("pg_ctl"); err == nil {
 		if real, err := filepath.EvalSymlinks(p); err == nil {
 			dir := filepath.Dir(real)
 			if hasAll(dir) {
@@ -61,7 +65,7 @@ func FindBinaries() (string, error) {
 			}
 		}
 	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	matches, _ := filepath.Glob(glob)
 	// Newest major version first.
 	sort.Slice(matches, func(i, j int) bool { return versionOf(matches[i]) > versionOf(matches[j]) })
 	for _, dir := range matches {
