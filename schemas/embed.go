@@ -4,12 +4,17 @@
 // SCHEMAS.VERSION.
 //
 //   - osv/ecosystems.json: the OSV ecosystem enum of the pinned OSV schema.
+//   - osv/schema.json: the OSV JSON schema with the ECL id prefix patched
+//     in; osv/upstream-schema.json is the pristine upstream file it is
+//     derived from.
 //   - cwe/cwe.json: the MITRE CWE weakness catalogue (weaknesses only).
+//   - csaf/: the OASIS CSAF 2.0 JSON schema and the FIRST CVSS v2.0, v3.0
+//     and v3.1 schemas it references, unmodified.
 package schemas
 
 import "embed"
 
-// FS holds osv/*.json and cwe/*.json.
+// FS holds osv/*.json, cwe/*.json and csaf/*.json.
 //
-//go:embed osv/*.json cwe/*.json
+//go:embed osv/*.json cwe/*.json csaf/*.json
 var FS embed.FS

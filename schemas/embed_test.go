@@ -3,7 +3,9 @@ package schemas
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,7 +39,7 @@ func TestProvenance(t *testing.T) {
 			t.Errorf("%s: sha256 %s, SCHEMAS.VERSION says %s (regenerate with schemas/gen)", path, got, want)
 		}
 	}
-	for _, dir := range []string{"osv", "cwe"} {
+	for _, dir := range []string{"osv", "cwe", "csaf"} {
 		entries, err := FS.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -47,5 +49,50 @@ func TestProvenance(t *testing.T) {
 				t.Errorf("%s embedded but not listed in SCHEMAS.VERSION", p)
 			}
 		}
+	}
+}
+
+// TestOSVSchemaEcosystems compares the vendored OSV schema's ecosystem enum
+// with osv/ecosystems.json, the allowlist the editor validates against
+// (publication-formats §1.4 wants them equal). The only known difference
+// is "TuxCare": osv/ecosystems.json comes from osvconstants at 1.7.5, the
+// schema copy from the newest revision obtainable (see SCHEMAS.VERSION and
+// schemas/gen/vendorschemas). Any other drift fails.
+func TestOSVSchemaEcosystems(t *testing.T) {
+	var schema struct {
+		Defs struct {
+			EcosystemName struct {
+				Enum []string `json:"enum"`
+			} `json:"ecosystemName"`
+		} `json:"$defs"`
+	}
+	var allow struct {
+		Ecosystems []string `json:"ecosystems"`
+	}
+	for name, v := range map[string]any{"osv/schema.json": &schema, "osv/ecosystems.json": &allow} {
+		b, err := FS.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	inSchema := map[string]bool{}
+	for _, e := range schema.Defs.EcosystemName.Enum {
+		inSchema[e] = true
+	}
+	var onlyAllow []string
+	for _, e := range allow.Ecosystems {
+		if !inSchema[e] {
+			onlyAllow = append(onlyAllow, e)
+		}
+		delete(inSchema, e)
+	}
+	if want := []string{"TuxCare"}; !slices.Equal(onlyAllow, want) {
+		t.Errorf("ecosystems accepted by the editor but not by the OSV schema: %v, want %v", onlyAllow, want)
+	}
+	if len(inSchema) > 0 {
+		t.Errorf("ecosystems in the OSV schema but not in osv/ecosystems.json: %v", inSchema)
 	}
 }

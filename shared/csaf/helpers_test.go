@@ -1,0 +1,5 @@
+package csaf_test
+
+import "time"
+
+func zero() time.Time { return time.Time{} }
