@@ -19,7 +19,7 @@ const module = "github.com/eclipse-csi/advisoryhub"
 var core = []string{
 	"shared/apperr", "shared/access", "shared/advisory", "shared/audit", "shared/redact",
 	"shared/project", "shared/identity", "shared/comment", "shared/grant", "shared/intake",
-	"shared/osv", "shared/csaf", "shared/cverecord",
+	"shared/osv", "shared/csaf", "shared/cverecord", "shared/csafprovider", "shared/canonjson", "shared/cvss",
 }
 
 var forbiddenInCore = []string{
