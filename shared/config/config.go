@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -20,11 +21,188 @@ type Config struct {
 	Env  string
 	Port int // outside Lambda, the HTTP functions listen on $PORT
 
-	Log   Log
-	DB    DB
-	Queue Queue
-	Jobs  Jobs
-	AWS   AWS
+	// Lambda reports whether the process runs under the AWS Lambda runtime
+	// (AWS_LAMBDA_RUNTIME_API is set): metrics then go out as CloudWatch
+	// embedded-metric-format log lines instead of a /metrics endpoint.
+	Lambda bool
+
+	Log    Log
+	DB     DB
+	Queue  Queue
+	Jobs   Jobs
+	AWS    AWS
+	GitHub GitHub
+	OIDC   OIDC
+	Web    Web
+	Audit  Audit
+
+	RateLimit RateLimit
+	Intake    Intake
+
+	Publication Publication
+}
+
+// Publication configures the publication repository and the publication
+// task reaper (operations §6.1, PUB_*). Exactly one auth mode is used
+// (INV-PUB-2): Auth "token" takes Token only, "ssh" takes SSHKey or
+// SSHKeyPath only.
+type Publication struct {
+	RepoURL     string // PUB_REPO_URL; empty: publishing fails at the git step
+	Branch      string // PUB_REPO_BRANCH
+	Auth        string // PUB_REPO_AUTH: "ssh" or "token"
+	Token       Secret // PUB_REPO_TOKEN (value or ARN)
+	SSHKey      Secret // PUB_REPO_SSH_KEY: the PEM key itself (value or ARN)
+	SSHKeyPath  string // PUB_REPO_SSH_KEY_PATH: a file holding the PEM key
+	AuthorName  string // PUB_COMMIT_AUTHOR_NAME
+	AuthorEmail string // PUB_COMMIT_AUTHOR_EMAIL
+
+	OSVPathTemplate  string // PUB_OSV_PATH_TEMPLATE
+	CSAFPathTemplate string // PUB_CSAF_PATH_TEMPLATE
+	CVEPathTemplate  string // PUB_CVE_PATH_TEMPLATE
+
+	CVEAssignerOrgID     string // PUB_CVE_ASSIGNER_ORG_ID (v4 UUID)
+	CVEAssignerShortName string // PUB_CVE_ASSIGNER_SHORT_NAME
+
+	// StaleRunning (PUB_TASK_STALE_RUNNING_AFTER_SECONDS) must exceed the
+	// worker's hard limit; StaleQueued (PUB_TASK_STALE_QUEUED_AFTER_SECONDS)
+	// the queue's redelivery window.
+	StaleRunning time.Duration
+	StaleQueued  time.Duration
+}
+
+// RateLimit configures the PostgreSQL fixed-window rate limiter
+// (INV-RATELIMIT-1, permissions §12).
+type RateLimit struct {
+	// Enabled (RATELIMIT_ENABLE) is the master switch; off, every check
+	// passes without touching the database.
+	Enabled bool
+	// IntakeAnon (RATELIMIT_INTAKE_ANON, "5/h") bounds anonymous reports
+	// per client IP; IntakeUser (RATELIMIT_INTAKE_USER, "20/h") signed-in
+	// reports per user.
+	IntakeAnon Rate
+	IntakeUser Rate
+}
+
+// Rate is a limit of Limit hits per Period, written "N/unit" or
+// "N/Kunit" with unit s, m, h or d ("5/h", "30/m", "100/15m").
+type Rate struct {
+	Limit  int
+	Period time.Duration
+}
+
+// ParseRate reads a Rate.
+func ParseRate(s string) (Rate, error) {
+	n, per, ok := strings.Cut(strings.TrimSpace(s), "/")
+	limit, err := strconv.Atoi(n)
+	if !ok || err != nil || limit < 1 || per == "" {
+		return Rate{}, fmt.Errorf("rate limit %q: want N/unit, e.g. 5/h", s)
+	}
+	mult := 1
+	if i := strings.IndexFunc(per, func(r rune) bool { return r < '0' || r > '9' }); i > 0 {
+		if mult, err = strconv.Atoi(per[:i]); err != nil || mult < 1 {
+			return Rate{}, fmt.Errorf("rate limit %q: bad period", s)
+		}
+		per = per[i:]
+	}
+	for _, u := range rateUnits {
+		if per == u.s {
+			return Rate{Limit: limit, Period: time.Duration(mult) * u.d}, nil
+		}
+	}
+	return Rate{}, fmt.Errorf("rate limit %q: unit must be s, m, h or d", s)
+}
+
+// String renders r as ParseRate reads it, e.g. "5/h".
+func (r Rate) String() string {
+	for _, u := range rateUnits {
+		if r.Period == u.d {
+			return strconv.Itoa(r.Limit) + "/" + u.s
+		}
+	}
+	return strconv.Itoa(r.Limit) + "/" + r.Period.String()
+}
+
+var rateUnits = []struct {
+	s string
+	d time.Duration
+}{{"s", time.Second}, {"m", time.Minute}, {"h", time.Hour}, {"d", 24 * time.Hour}}
+
+// Intake configures the public report service (/report/).
+type Intake struct {
+	// Disabled (INTAKE_DISABLED) is the kill switch: the form answers 503.
+	Disabled bool
+	// ALTCHAKey (ALTCHA_HMAC_KEY, value or ARN) signs the proof-of-work
+	// challenges anonymous reporters solve; empty switches the check off.
+	ALTCHAKey Secret
+	// ReportRetentionDays (INTAKE_REPORT_RETENTION_DAYS) is the horizon
+	// after which the intake-retention command scrubs the intake PII
+	// (reporter IP, User-Agent, display name) and honeypot rows
+	// (data-model §16).
+	ReportRetentionDays int
+}
+
+// Audit configures the audit trail's retention (data-model §14.2).
+type Audit struct {
+	// AccessLogRetentionDays (AUDIT_ACCESS_LOG_RETENTION_DAYS, > 0): monthly
+	// access-log partitions whose every row is older are dropped.
+	AccessLogRetentionDays int
+	// AccessLogRetentionEnabled (AUDIT_ACCESS_LOG_RETENTION_ENABLED) gates
+	// the daily access-log-partition-maintenance job.
+	AccessLogRetentionEnabled bool
+}
+
+// OIDC configures sign-in through an OpenID Connect provider (the web
+// function). The provider is found by discovery from IssuerURL.
+type OIDC struct {
+	IssuerURL    string // OIDC_ISSUER_URL; empty: sign-in is unavailable
+	ClientID     string // OIDC_RP_CLIENT_ID
+	ClientSecret Secret // OIDC_RP_CLIENT_SECRET (value or ARN)
+	// LogoutURL (OIDC_OP_LOGOUT_ENDPOINT) overrides the discovery
+	// document's end_session_endpoint for RP-initiated logout.
+	LogoutURL string
+	UsePKCE   bool // OIDC_USE_PKCE (S256)
+	// GroupClaim is the ID-token/userinfo claim holding the user's groups.
+	GroupClaim string
+	// AdminGroup is the group whose members are global admins.
+	AdminGroup string
+	// RequireEmailVerified: an absent email_verified claim is treated as
+	// unverified (INV-OIDC-6). An explicit false is always rejected.
+	RequireEmailVerified bool
+	// StepUpRequired turns the step-up re-authentication on (permissions §8).
+	StepUpRequired bool
+	// StepUpMaxAge is how fresh a step-up must be (STEP_UP_MAX_AGE_SECONDS).
+	StepUpMaxAge time.Duration
+}
+
+// Web configures the web function's HTTP platform.
+type Web struct {
+	// BaseURL (ADVISORYHUB_BASE_URL) is the public origin, e.g.
+	// https://advisories.example.org: the OIDC redirect URI and absolute
+	// links are built from it.
+	BaseURL string
+	// SessionSecret signs the CSRF tokens. Required in production.
+	SessionSecret Secret
+	// SessionIdleTimeout ends a session unused for this long;
+	// SessionMaxAge ends any session this long after sign-in.
+	SessionIdleTimeout time.Duration
+	SessionMaxAge      time.Duration
+	// AllowedHosts (ALLOWED_HOSTS, comma-separated; "*" = any) are the Host
+	// header values served.
+	AllowedHosts []string
+	// TrustedOrigins (CSRF_TRUSTED_ORIGINS) may send cross-origin unsafe
+	// requests, e.g. https://admin.example.org.
+	TrustedOrigins []string
+	// TrustForwardedProto (USE_X_FORWARDED_PROTO) believes the edge's
+	// X-Forwarded-Proto header.
+	TrustForwardedProto bool
+	// TrustedProxyCount is how many X-Forwarded-For hops to trust when
+	// finding the client address.
+	TrustedProxyCount int
+	CSPReportOnly     bool
+	CSPReportURI      string
+	// DevIdP mounts the development OIDC provider at /dev/idp/ (local shim
+	// only; refused in production).
+	DevIdP bool
 }
 
 // Log configures slog.
@@ -64,6 +242,13 @@ type Jobs struct {
 	OutboxSweepEvery time.Duration
 }
 
+// GitHub configures the GitHub App integration.
+type GitHub struct {
+	// WebhookSecret (GITHUB_APP_WEBHOOK_SECRET) signs webhook deliveries;
+	// empty: every delivery is rejected.
+	WebhookSecret Secret
+}
+
 // AWS holds the SDK settings we pass explicitly.
 type AWS struct {
 	Region   string
@@ -74,7 +259,13 @@ type AWS struct {
 // Add new secret fields here.
 func (c *Config) Secrets() map[string]*Secret {
 	return map[string]*Secret{
-		"DATABASE_URL": &c.DB.URL,
+		"DATABASE_URL":              &c.DB.URL,
+		"OIDC_RP_CLIENT_SECRET":     &c.OIDC.ClientSecret,
+		"SESSION_SECRET":            &c.Web.SessionSecret,
+		"GITHUB_APP_WEBHOOK_SECRET": &c.GitHub.WebhookSecret,
+		"ALTCHA_HMAC_KEY":           &c.Intake.ALTCHAKey,
+		"PUB_REPO_TOKEN":            &c.Publication.Token,
+		"PUB_REPO_SSH_KEY":          &c.Publication.SSHKey,
 	}
 }
 
@@ -158,7 +349,145 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			l.errs = append(l.errs, errors.New("AWS_ENDPOINT_URL: not a URL"))
 		}
 	}
+	c.GitHub.WebhookSecret = NewSecret(l.str("GITHUB_APP_WEBHOOK_SECRET", ""))
+	_, c.Lambda = lookup("AWS_LAMBDA_RUNTIME_API")
+	l.loadOIDC(&c)
+	l.loadWeb(&c)
+	c.Audit.AccessLogRetentionDays = l.int("AUDIT_ACCESS_LOG_RETENTION_DAYS", 90, 1, 36500)
+	c.Audit.AccessLogRetentionEnabled = l.bool("AUDIT_ACCESS_LOG_RETENTION_ENABLED", true)
+	c.RateLimit.Enabled = l.bool("RATELIMIT_ENABLE", true)
+	c.RateLimit.IntakeAnon = l.rate("RATELIMIT_INTAKE_ANON", "5/h")
+	c.RateLimit.IntakeUser = l.rate("RATELIMIT_INTAKE_USER", "20/h")
+	c.Intake.Disabled = l.bool("INTAKE_DISABLED", false)
+	c.Intake.ALTCHAKey = NewSecret(l.str("ALTCHA_HMAC_KEY", ""))
+	c.Intake.ReportRetentionDays = l.int("INTAKE_REPORT_RETENTION_DAYS", 365, 1, 36500)
+	l.loadPublication(&c)
 	return c, errors.Join(l.errs...)
+}
+
+var uuidV4 = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-4[0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$`)
+
+// loadPublication reads PUB_*. Errors never echo a secret's value.
+func (l *loader) loadPublication(c *Config) {
+	p := &c.Publication
+	p.RepoURL = l.str("PUB_REPO_URL", "")
+	p.Branch = l.str("PUB_REPO_BRANCH", "main")
+	p.Auth = l.oneOf("PUB_REPO_AUTH", "ssh", "ssh", "token")
+	p.Token = NewSecret(l.str("PUB_REPO_TOKEN", ""))
+	p.SSHKey = NewSecret(l.str("PUB_REPO_SSH_KEY", ""))
+	p.SSHKeyPath = l.str("PUB_REPO_SSH_KEY_PATH", "")
+	p.AuthorName = l.str("PUB_COMMIT_AUTHOR_NAME", "AdvisoryHub Bot")
+	p.AuthorEmail = l.str("PUB_COMMIT_AUTHOR_EMAIL", "advisoryhub-bot@example.org")
+	p.OSVPathTemplate = l.str("PUB_OSV_PATH_TEMPLATE", "osv/{year}/{advisory_id}.json")
+	p.CSAFPathTemplate = l.str("PUB_CSAF_PATH_TEMPLATE", "csaf/{year}/{advisory_id}.json")
+	p.CVEPathTemplate = l.str("PUB_CVE_PATH_TEMPLATE", "cves/{year}/{bucket}/{cve_id}.json")
+	p.CVEAssignerOrgID = l.str("PUB_CVE_ASSIGNER_ORG_ID", "")
+	if p.CVEAssignerOrgID != "" && !uuidV4.MatchString(p.CVEAssignerOrgID) {
+		l.errs = append(l.errs, fmt.Errorf("PUB_CVE_ASSIGNER_ORG_ID: %q is not a v4 UUID", p.CVEAssignerOrgID))
+	}
+	p.CVEAssignerShortName = l.str("PUB_CVE_ASSIGNER_SHORT_NAME", "eclipse")
+	// Publication's hard limit is 660 s (operations §8): the running
+	// threshold must exceed it.
+	p.StaleRunning = time.Duration(l.int("PUB_TASK_STALE_RUNNING_AFTER_SECONDS", 1800, 661, 86400)) * time.Second
+	p.StaleQueued = time.Duration(l.int("PUB_TASK_STALE_QUEUED_AFTER_SECONDS", 7200, 60, 7*86400)) * time.Second
+
+	// INV-PUB-2: the two auth modes are exclusive. Checked only when a
+	// repository is configured: without one nothing is used (a deployment
+	// may provide the token's ARN before the URL).
+	hasKey := !p.SSHKey.IsZero() || p.SSHKeyPath != ""
+	if p.RepoURL == "" {
+		return
+	}
+	switch p.Auth {
+	case "token":
+		if hasKey {
+			l.errs = append(l.errs, errors.New("PUB_REPO_AUTH=token: PUB_REPO_SSH_KEY and PUB_REPO_SSH_KEY_PATH must be unset"))
+		}
+		if p.Token.IsZero() && !strings.HasPrefix(p.RepoURL, "file://") {
+			l.errs = append(l.errs, errors.New("PUB_REPO_AUTH=token: PUB_REPO_TOKEN is required"))
+		}
+	case "ssh":
+		if !p.Token.IsZero() {
+			l.errs = append(l.errs, errors.New("PUB_REPO_AUTH=ssh: PUB_REPO_TOKEN must be unset"))
+		}
+		if !p.SSHKey.IsZero() && p.SSHKeyPath != "" {
+			l.errs = append(l.errs, errors.New("PUB_REPO_SSH_KEY and PUB_REPO_SSH_KEY_PATH are exclusive"))
+		}
+		if !hasKey && !strings.HasPrefix(p.RepoURL, "file://") {
+			l.errs = append(l.errs, errors.New("PUB_REPO_AUTH=ssh: PUB_REPO_SSH_KEY or PUB_REPO_SSH_KEY_PATH is required"))
+		}
+	}
+}
+
+// rate reads a Rate ("N/unit").
+func (l *loader) rate(key, def string) Rate {
+	r, err := ParseRate(l.str(key, def))
+	if err != nil {
+		l.errs = append(l.errs, fmt.Errorf("%s: %w", key, err))
+		r, _ = ParseRate(def)
+	}
+	return r
+}
+
+func (l *loader) loadOIDC(c *Config) {
+	o := &c.OIDC
+	o.IssuerURL = strings.TrimRight(l.url("OIDC_ISSUER_URL"), "/")
+	o.ClientID = l.str("OIDC_RP_CLIENT_ID", "")
+	o.ClientSecret = NewSecret(l.str("OIDC_RP_CLIENT_SECRET", ""))
+	o.LogoutURL = l.url("OIDC_OP_LOGOUT_ENDPOINT")
+	o.UsePKCE = l.bool("OIDC_USE_PKCE", true)
+	o.GroupClaim = l.str("OIDC_GROUP_CLAIM", "groups")
+	o.AdminGroup = l.str("OIDC_ADMIN_GROUP", "advisoryhub-security")
+	o.RequireEmailVerified = l.bool("OIDC_REQUIRE_EMAIL_VERIFIED", false)
+	o.StepUpRequired = l.bool("STEP_UP_REQUIRED", true)
+	o.StepUpMaxAge = time.Duration(l.int("STEP_UP_MAX_AGE_SECONDS", 300, 1, 86400)) * time.Second
+}
+
+func (l *loader) loadWeb(c *Config) {
+	w := &c.Web
+	w.BaseURL = strings.TrimRight(l.url("ADVISORYHUB_BASE_URL"), "/")
+	w.SessionSecret = NewSecret(l.str("SESSION_SECRET", ""))
+	w.SessionIdleTimeout = l.duration("SESSION_IDLE_TIMEOUT", 12*time.Hour)
+	w.SessionMaxAge = l.duration("SESSION_MAX_AGE", 14*24*time.Hour)
+	w.AllowedHosts = l.list("ALLOWED_HOSTS", "*")
+	w.TrustedOrigins = l.list("CSRF_TRUSTED_ORIGINS", "")
+	for _, o := range w.TrustedOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			l.errs = append(l.errs, fmt.Errorf("CSRF_TRUSTED_ORIGINS: %q is not an origin (scheme://host[:port])", o))
+		}
+	}
+	w.TrustForwardedProto = l.bool("USE_X_FORWARDED_PROTO", false)
+	w.TrustedProxyCount = l.int("TRUSTED_PROXY_COUNT", 0, 0, 10)
+	w.CSPReportOnly = l.bool("CSP_REPORT_ONLY", false)
+	w.CSPReportURI = l.str("CSP_REPORT_URI", "")
+	w.DevIdP = l.bool("DEV_IDP_ENABLED", false)
+	if w.DevIdP && c.Production() {
+		l.errs = append(l.errs, errors.New("DEV_IDP_ENABLED: the development identity provider is refused when ADVISORYHUB_ENV=production"))
+	}
+}
+
+// url reads an optional absolute http(s) URL.
+func (l *loader) url(key string) string {
+	v := l.str(key, "")
+	if v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.errs = append(l.errs, fmt.Errorf("%s: %q is not an absolute http(s) URL", key, v))
+		return ""
+	}
+	return v
+}
+
+// list reads a comma-separated list, dropping empty items.
+func (l *loader) list(key, def string) []string {
+	var out []string
+	for _, item := range strings.Split(l.str(key, def), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 type loader struct {

@@ -26,6 +26,17 @@ func TestDefaults(t *testing.T) {
 		Queue: Queue{Backend: "memory", URLs: map[string]string{}, Prefix: "advisoryhub"},
 		Jobs:  Jobs{MaxAttempts: 5, OutboxSweepAge: 30 * time.Second, OutboxSweepEvery: time.Minute},
 		AWS:   AWS{Region: "us-east-1"},
+		OIDC: OIDC{UsePKCE: true, GroupClaim: "groups", AdminGroup: "advisoryhub-security",
+			StepUpRequired: true, StepUpMaxAge: 300 * time.Second},
+		Web:   Web{SessionIdleTimeout: 12 * time.Hour, SessionMaxAge: 14 * 24 * time.Hour, AllowedHosts: []string{"*"}},
+		Audit: Audit{AccessLogRetentionDays: 90, AccessLogRetentionEnabled: true},
+		RateLimit: RateLimit{Enabled: true, IntakeAnon: Rate{Limit: 5, Period: time.Hour},
+			IntakeUser: Rate{Limit: 20, Period: time.Hour}},
+		Intake: Intake{ReportRetentionDays: 365},
+		Publication: Publication{Branch: "main", Auth: "ssh", AuthorName: "AdvisoryHub Bot",
+			AuthorEmail: "advisoryhub-bot@example.org", OSVPathTemplate: "osv/{year}/{advisory_id}.json",
+			CSAFPathTemplate: "csaf/{year}/{advisory_id}.json", CVEPathTemplate: "cves/{year}/{bucket}/{cve_id}.json",
+			CVEAssignerShortName: "eclipse", StaleRunning: 1800 * time.Second, StaleQueued: 7200 * time.Second},
 	}
 	if diff := cmp.Diff(want, c, cmp.AllowUnexported(Secret{})); diff != "" {
 		t.Fatalf("defaults (-want +got):\n%s", diff)
@@ -84,5 +95,138 @@ func TestSecretNeverPrints(t *testing.T) {
 	}
 	if !NewSecret("arn:aws:secretsmanager:eu-west-1:1:secret:db").IsRef() || s.IsRef() {
 		t.Fatal("IsRef")
+	}
+}
+
+func TestWebAndOIDC(t *testing.T) {
+	c, err := Load(lookup(map[string]string{
+		"ADVISORYHUB_ENV": "development", "OIDC_ISSUER_URL": "https://idp.example.org/realms/x/",
+		"OIDC_RP_CLIENT_ID": "ah", "OIDC_RP_CLIENT_SECRET": "s3cret", "OIDC_GROUP_CLAIM": "roles",
+		"OIDC_ADMIN_GROUP": "admins", "OIDC_REQUIRE_EMAIL_VERIFIED": "true", "STEP_UP_REQUIRED": "false",
+		"STEP_UP_MAX_AGE_SECONDS": "60", "ADVISORYHUB_BASE_URL": "http://127.0.0.1:8000/",
+		"SESSION_SECRET": "k", "ALLOWED_HOSTS": "a.example.org, b.example.org",
+		"CSRF_TRUSTED_ORIGINS": "https://c.example.org", "DEV_IDP_ENABLED": "true",
+		"CSP_REPORT_ONLY": "yes", "CSP_REPORT_URI": "/csp-report", "TRUSTED_PROXY_COUNT": "1",
+		"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := OIDC{IssuerURL: "https://idp.example.org/realms/x", ClientID: "ah", ClientSecret: NewSecret("s3cret"),
+		UsePKCE: true, GroupClaim: "roles", AdminGroup: "admins", RequireEmailVerified: true,
+		StepUpMaxAge: time.Minute}
+	if diff := cmp.Diff(want, c.OIDC, cmp.AllowUnexported(Secret{})); diff != "" {
+		t.Errorf("OIDC (-want +got):\n%s", diff)
+	}
+	if c.Web.BaseURL != "http://127.0.0.1:8000" || c.Web.SessionSecret.Value() != "k" || !c.Web.DevIdP ||
+		!c.Web.CSPReportOnly || c.Web.CSPReportURI != "/csp-report" || c.Web.TrustedProxyCount != 1 ||
+		len(c.Web.AllowedHosts) != 2 || c.Web.AllowedHosts[1] != "b.example.org" || len(c.Web.TrustedOrigins) != 1 || !c.Lambda {
+		t.Errorf("web: %+v lambda=%v", c.Web, c.Lambda)
+	}
+
+	// The development provider is refused in production; bad URLs are named.
+	_, err = Load(lookup(map[string]string{"DEV_IDP_ENABLED": "true", "OIDC_ISSUER_URL": "idp", "CSRF_TRUSTED_ORIGINS": "x"}))
+	for _, v := range []string{"DEV_IDP_ENABLED", "OIDC_ISSUER_URL", "CSRF_TRUSTED_ORIGINS"} {
+		if err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("want an error naming %s, got %v", v, err)
+		}
+	}
+}
+
+func TestAudit(t *testing.T) {
+	c, err := Load(lookup(map[string]string{"AUDIT_ACCESS_LOG_RETENTION_DAYS": "30", "AUDIT_ACCESS_LOG_RETENTION_ENABLED": "false"}))
+	if err != nil || c.Audit.AccessLogRetentionDays != 30 || c.Audit.AccessLogRetentionEnabled {
+		t.Fatalf("audit settings not loaded: %+v, %v", c.Audit, err)
+	}
+	for _, bad := range []string{"0", "-5", "x"} {
+		if _, err := Load(lookup(map[string]string{"AUDIT_ACCESS_LOG_RETENTION_DAYS": bad})); err == nil ||
+			!strings.Contains(err.Error(), "AUDIT_ACCESS_LOG_RETENTION_DAYS") {
+			t.Errorf("retention days %q: %v", bad, err)
+		}
+	}
+}
+
+func TestRateLimitAndIntake(t *testing.T) {
+	c, err := Load(lookup(map[string]string{
+		"RATELIMIT_ENABLE": "false", "RATELIMIT_INTAKE_ANON": "3/15m", "RATELIMIT_INTAKE_USER": "100/d",
+		"INTAKE_DISABLED": "yes", "ALTCHA_HMAC_KEY": "altcha-key", "INTAKE_REPORT_RETENTION_DAYS": "30",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := RateLimit{IntakeAnon: Rate{Limit: 3, Period: 15 * time.Minute}, IntakeUser: Rate{Limit: 100, Period: 24 * time.Hour}}
+	if diff := cmp.Diff(want, c.RateLimit); diff != "" {
+		t.Errorf("rate limits (-want +got):\n%s", diff)
+	}
+	if !c.Intake.Disabled || c.Intake.ALTCHAKey.Value() != "altcha-key" || c.Intake.ReportRetentionDays != 30 {
+		t.Errorf("intake: %+v", c.Intake)
+	}
+	// The ALTCHA key is a secret: resolved from an ARN by boot, never printed.
+	if s := c.Secrets()["ALTCHA_HMAC_KEY"]; s == nil || s.Value() != "altcha-key" || strings.Contains(fmt.Sprintf("%+v", c), "altcha-key") {
+		t.Error("ALTCHA_HMAC_KEY is not handled as a secret")
+	}
+
+	_, err = Load(lookup(map[string]string{"RATELIMIT_INTAKE_ANON": "5", "RATELIMIT_INTAKE_USER": "0/h",
+		"INTAKE_REPORT_RETENTION_DAYS": "0", "INTAKE_DISABLED": "maybe", "RATELIMIT_ENABLE": "2"}))
+	for _, v := range []string{"RATELIMIT_INTAKE_ANON", "RATELIMIT_INTAKE_USER", "INTAKE_REPORT_RETENTION_DAYS", "INTAKE_DISABLED", "RATELIMIT_ENABLE"} {
+		if err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("want an error naming %s, got %v", v, err)
+		}
+	}
+	for in, want := range map[string]Rate{"5/h": {5, time.Hour}, " 30/m ": {30, time.Minute}, "100/15m": {100, 15 * time.Minute}, "1/2d": {1, 48 * time.Hour}} {
+		if got, err := ParseRate(in); err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "/h", "x/h", "5/", "5/w", "5/0h", "-1/h"} {
+		if _, err := ParseRate(bad); err == nil {
+			t.Errorf("ParseRate(%q) accepted", bad)
+		}
+	}
+	if s := (Rate{Limit: 5, Period: time.Hour}).String(); s != "5/h" {
+		t.Errorf("String = %q", s)
+	}
+}
+
+// TestPublicationAuth: the two auth modes are exclusive (INV-PUB-2) and
+// errors never echo the token.
+func TestPublicationAuth(t *testing.T) {
+	const token = "ghs_ConfigT0kenValue1234567890abcdefXYZ"
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // "" = valid
+	}{
+		{"token", map[string]string{"PUB_REPO_URL": "https://github.com/o/r.git", "PUB_REPO_AUTH": "token", "PUB_REPO_TOKEN": token}, ""},
+		{"ssh key", map[string]string{"PUB_REPO_URL": "ssh://git@github.com/o/r.git", "PUB_REPO_SSH_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----"}, ""},
+		{"ssh key path", map[string]string{"PUB_REPO_URL": "git@github.com:o/r.git", "PUB_REPO_SSH_KEY_PATH": "/run/secrets/key"}, ""},
+		{"token and key", map[string]string{"PUB_REPO_URL": "https://github.com/o/r.git", "PUB_REPO_AUTH": "token", "PUB_REPO_TOKEN": token, "PUB_REPO_SSH_KEY_PATH": "/k"}, "must be unset"},
+		{"ssh with token", map[string]string{"PUB_REPO_URL": "ssh://git@github.com/o/r.git", "PUB_REPO_AUTH": "ssh", "PUB_REPO_SSH_KEY": "k", "PUB_REPO_TOKEN": token}, "PUB_REPO_TOKEN must be unset"},
+		{"no repository: nothing checked", map[string]string{"PUB_REPO_TOKEN": token}, ""},
+		{"token missing", map[string]string{"PUB_REPO_URL": "https://github.com/o/r.git", "PUB_REPO_AUTH": "token"}, "PUB_REPO_TOKEN is required"},
+		{"key missing", map[string]string{"PUB_REPO_URL": "ssh://git@github.com/o/r.git"}, "is required"},
+		{"both keys", map[string]string{"PUB_REPO_URL": "ssh://git@github.com/o/r.git", "PUB_REPO_SSH_KEY": "k", "PUB_REPO_SSH_KEY_PATH": "/k"}, "exclusive"},
+		{"bad mode", map[string]string{"PUB_REPO_AUTH": "password"}, "PUB_REPO_AUTH"},
+		{"running threshold below the hard limit", map[string]string{"PUB_TASK_STALE_RUNNING_AFTER_SECONDS": "600"}, "PUB_TASK_STALE_RUNNING_AFTER_SECONDS"},
+		{"bad assigner", map[string]string{"PUB_CVE_ASSIGNER_ORG_ID": "eclipse"}, "v4 UUID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(lookup(tc.env))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := c.Secrets()["PUB_REPO_TOKEN"]; !ok {
+					t.Error("PUB_REPO_TOKEN not listed in Secrets()")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), token) {
+				t.Error("the error echoes the token")
+			}
+		})
 	}
 }

@@ -1,0 +1,354 @@
+package app
+
+import (
+	"context"
+	"strings"
+
+	"github.com/eclipse-csi/advisoryhub/shared/access"
+	"github.com/eclipse-csi/advisoryhub/shared/advisory"
+	"github.com/eclipse-csi/advisoryhub/shared/audit"
+	"github.com/eclipse-csi/advisoryhub/shared/postgres"
+)
+
+// The lifecycle services (lifecycle.md §2, §7, §8, §10). Each one, on the
+// locked row: refuses an invisible advisory as not found; asks the domain
+// whether the advisory's state allows the transition (Conflict); asks
+// shared/access whether the caller may (Forbidden); validates free text
+// (Invalid); then writes the change and its audit rows. An action that the
+// spec narrates with a descriptive row and a structured
+// advisory.state_changed twin (dismiss, promote) marks the twin
+// metadata.narrated=true, so the timeline shows it once (audit-actions §3).
+
+// Dismiss dismisses a triage report (L6, via can_triage) or a draft (L7,
+// via can_dismiss: admin-only when a CVE is assigned). The reason is
+// required; the origin state is remembered for reopen. Pending review is
+// torn down (R8) and a pending reassignment request cleared (D4).
+func (s *Advisories) Dismiss(ctx context.Context, c Caller, id advisory.ID, reason string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := authorize(c, a, t, advisory.TransitionDismiss, access.CapDismiss); err != nil {
+			return err
+		}
+		d, err := a.Dismiss(reason)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateWorkflow(ctx, a); err != nil {
+			return err
+		}
+		taskID, err := tx.WithdrawOpenReviewTask(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		dismissed := advisoryAudit(c, a, audit.AdvisoryDismissed, map[string]any{"reason": d.Reason, "from_state": d.From})
+		dismissed.Previous, dismissed.New = stateValue(d.From), stateValue(a.State)
+		entries := []audit.Entry{dismissed, stateChanged(c, a, d.From, true)}
+		if d.PreviousReview != advisory.ReviewNone || taskID != 0 {
+			meta := map[string]any{"cancelled_on_dismiss": true, "reason_length": len([]rune(d.Reason))}
+			if taskID != 0 {
+				meta["task_id"] = taskID
+			}
+			e := advisoryAudit(c, a, audit.AdvisoryReviewWithdrawn, meta)
+			e.Previous = map[string]any{"review_status": d.PreviousReview}
+			e.New = map[string]any{"review_status": advisory.ReviewNone}
+			entries = append(entries, e)
+			if taskID != 0 {
+				e := advisoryAudit(c, a, audit.ReviewTaskStatusChanged, map[string]any{"task_id": taskID})
+				e.Previous, e.New = map[string]any{"status": "open"}, map[string]any{"status": "withdrawn"}
+				entries = append(entries, e)
+			}
+		}
+		entries = appendCleared(entries, c, a, audit.AdvisoryReassignmentRequestCleared, d.Reassignment, "dismissed")
+		if err := insertAudits(ctx, tx, entries); err != nil {
+			return err
+		}
+		// Dismissal cancels a queued CVE request (C4) and orphans an
+		// assigned CVE (O1), each audited by the cascade (lifecycle L7).
+		return DismissCVECascade(ctx, tx, c, a, d.Reason)
+	})
+}
+
+// Reopen returns a dismissed advisory to the state it was dismissed from,
+// triage or draft (L13, can_reopen). Reopening a withdrawal re-publishes
+// it through the publication pipeline (L14) and is refused here with
+// advisory.ErrViaPipeline.
+func (s *Advisories) Reopen(ctx context.Context, c Caller, id advisory.ID) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := authorize(c, a, t, advisory.TransitionReopen, access.ReopenCapability(t)); err != nil {
+			return err
+		}
+		from := a.State
+		to, err := a.Reopen()
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateWorkflow(ctx, a); err != nil {
+			return err
+		}
+		// Reopening restores a request cancelled by the dismissal and
+		// reattaches (or queues the reassignment of) an orphaned CVE
+		// (lifecycle §2.3).
+		r, err := RestoreOnReopen(ctx, tx, c, a, false)
+		if err != nil {
+			return err
+		}
+		reopened := advisoryAudit(c, a, audit.AdvisoryReopened, map[string]any{
+			"to_state": to, "cve_request_restored": r.CVERequestRestored, "orphan_disposition": r.OrphanDisposition,
+		})
+		reopened.Previous, reopened.New = stateValue(from), stateValue(to)
+		// The state change is the timeline's only narration of a reopen
+		// (advisory.reopened is ledger-only), so it is not tagged.
+		return insertAudits(ctx, tx, []audit.Entry{reopened, stateChanged(c, a, from, false)})
+	})
+}
+
+// Promote turns a triage report into a draft on the same row, keeping its
+// id, history, comments, grants and intake sidecar (L4, INV-LIFECYCLE-5),
+// optionally onto another project (projectSlug; "" keeps the current one).
+// It needs can_triage (admin-only while flagged, INV-AUTH-6); a move needs
+// the destination team too unless the caller is an admin. A report on
+// unsorted needs a real destination. The routing flag is cleared.
+func (s *Advisories) Promote(ctx context.Context, c Caller, id advisory.ID, projectSlug string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := authorize(c, a, t, advisory.TransitionPromote, access.CapPromote); err != nil {
+			return err
+		}
+		dest := a.Project
+		if projectSlug != "" && projectSlug != a.Project.Slug {
+			var err error
+			if dest, err = projectRef(ctx, tx, projectSlug); err != nil {
+				return err
+			}
+			if err := access.Check(c.Subject(), access.CapChangeProject, withDestination(t, dest)); err != nil {
+				return err
+			}
+		}
+		before, flagged := a.Payload(), a.Routing.NeedsAdminRouting
+		prev, err := a.Promote(dest)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateWorkflow(ctx, a); err != nil {
+			return err
+		}
+		if flagged {
+			if err := tx.UpdateRouting(ctx, a); err != nil {
+				return err
+			}
+		}
+		meta, err := appendVersion(ctx, tx, c, a, before)
+		if err != nil {
+			return err
+		}
+		meta["previous_project_slug"], meta["project_slug"] = prev.Slug, a.Project.Slug
+		meta["reassigned"] = prev.ID != a.Project.ID
+		return insertAudits(ctx, tx, []audit.Entry{
+			advisoryAudit(c, a, audit.AdvisoryTriagePromoted, meta),
+			stateChanged(c, a, advisory.StateTriage, true),
+		})
+	})
+}
+
+// ChangeProject moves an advisory to another project. On a native draft or
+// published advisory it is the edit form's project change (lifecycle §8,
+// can_change_project: owner, and admin or on the destination team): the
+// access review is stamped, republish_required set when published, a
+// non-admin move voids an approval, a pending reassignment request is
+// cleared as accepted. On a triage report it is ReassignTriage. A version
+// is appended (the payload carries the project), audited as
+// advisory.project_changed.
+func (s *Advisories) ChangeProject(ctx context.Context, c Caller, id advisory.ID, projectSlug string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		return s.moveProject(ctx, tx, c, a, t, projectSlug)
+	})
+}
+
+// ReassignTriage moves a triage report to another project (F3): an admin to
+// any project, unsorted included; a non-admin owner (can_triage) only to a
+// project whose team they are on. Landing on unsorted (re)sets the routing
+// flag (INV-INTAKE-4); an admin landing it on a real project clears it.
+func (s *Advisories) ReassignTriage(ctx context.Context, c Caller, id advisory.ID, projectSlug string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if _, err := a.Next(advisory.TransitionReassignTriage); err != nil {
+			return err
+		}
+		return s.moveProject(ctx, tx, c, a, t, projectSlug)
+	})
+}
+
+func (s *Advisories) moveProject(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, t access.Target, projectSlug string) error {
+	dest, err := projectRef(ctx, tx, projectSlug)
+	if err != nil {
+		return err
+	}
+	// can_change_project; in triage reassign_triage_project's rule.
+	if err := access.Check(c.Subject(), access.CapChangeProject, withDestination(t, dest)); err != nil {
+		return err
+	}
+	before, routing := a.Payload(), a.Routing
+	m, err := a.MoveProject(dest, c.UserID, c.Subject().Admin(), s.now())
+	if err != nil {
+		return err
+	}
+	if err := tx.UpdateWorkflow(ctx, a); err != nil {
+		return err
+	}
+	if a.Routing != routing {
+		if err := tx.UpdateRouting(ctx, a); err != nil {
+			return err
+		}
+	}
+	meta, err := appendVersion(ctx, tx, c, a, before)
+	if err != nil {
+		return err
+	}
+	meta["previous_project_slug"], meta["project_slug"] = m.From.Slug, m.To.Slug
+	meta["in_triage"] = m.InTriage
+	if m.InTriage {
+		meta["flagged_for_routing"], meta["cleared_flag"] = m.FlaggedForRouting, m.ClearedFlag
+		if m.FlaggedForRouting {
+			meta["note"] = a.Routing.Note
+		}
+	}
+	moved := advisoryAudit(c, a, audit.AdvisoryProjectChanged, meta)
+	moved.Previous = map[string]any{"project_slug": m.From.Slug}
+	moved.New = map[string]any{"project_slug": m.To.Slug}
+	entries := []audit.Entry{moved}
+	if m.Save.ApprovalInvalidated {
+		entries = append(entries, approvalInvalidated(c, a))
+	}
+	entries = appendCleared(entries, c, a, audit.AdvisoryReassignmentRequestCleared, m.Reassignment, "accepted")
+	return insertAudits(ctx, tx, entries)
+}
+
+// FlagForRouting hands a triage report to the admins (F1, INV-AUTH-6): a
+// team member (not an admin) of a native report on a real project, with a
+// required note. While flagged, edit, promote and dismiss are admin-only.
+func (s *Advisories) FlagForRouting(ctx context.Context, c Caller, id advisory.ID, note string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := authorize(c, a, t, advisory.TransitionFlagRouting, access.CapFlagRouting); err != nil {
+			return err
+		}
+		if err := a.FlagForRouting(note, c.UserID, s.now()); err != nil {
+			return err
+		}
+		if err := tx.UpdateRouting(ctx, a); err != nil {
+			return err
+		}
+		return tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryFlaggedForRouting, map[string]any{"note": a.Routing.Note}))
+	})
+}
+
+// ClearRoutingFlag lifts the routing flag of a triage report on a real
+// project (F2): an owner may retract the hand-off. note is optional. On
+// unsorted only reassignment lifts the flag (INV-INTAKE-4).
+func (s *Advisories) ClearRoutingFlag(ctx context.Context, c Caller, id advisory.ID, note string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := authorize(c, a, t, advisory.TransitionClearRouting, access.CapClearRouting); err != nil {
+			return err
+		}
+		prev, err := a.ClearRouting()
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateRouting(ctx, a); err != nil {
+			return err
+		}
+		return tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryRoutingFlagCleared,
+			map[string]any{"previous_note": prev, "note": strings.TrimSpace(note)}))
+	})
+}
+
+// Withdraw records the withdrawal of a published advisory (the request half
+// of L12, can_withdraw_published: an admin or a mature-publisher team
+// member, CVE allowed): withdrawn_reason is set and, being payload, versioned;
+// the advisory is marked for re-export (republish_required) and a pending
+// withdrawal request is cleared as approved, and a publication task pinned
+// to the withdrawal version is queued in the same transaction. It stays
+// published until that task succeeds: the worker re-exports it as withdrawn
+// and then dismisses it (INV-WITHDRAW, INV-LIFECYCLE-3). Refused while a
+// publication is queued or running (INV-CONCURRENCY-1).
+func (s *Advisories) Withdraw(ctx context.Context, c Caller, id advisory.ID, reason string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := authorize(c, a, t, advisory.TransitionWithdraw, access.CapWithdraw); err != nil {
+			return err
+		}
+		before := a.Payload()
+		w, err := a.Withdraw(reason)
+		if err != nil {
+			return err
+		}
+		busy, err := tx.PublicationInFlight(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if busy {
+			return advisory.ErrPublicationInProgress
+		}
+		if err := tx.UpdateWorkflow(ctx, a); err != nil {
+			return err
+		}
+		if _, err := appendVersion(ctx, tx, c, a, before); err != nil {
+			return err
+		}
+		// L12 request transaction: the withdrawal version is exported by a
+		// publication task queued here (the human review gate does not
+		// apply); the worker's success dismisses the advisory.
+		if _, err := QueuePublication(ctx, tx, c, a, false); err != nil {
+			return err
+		}
+		return insertAudits(ctx, tx, appendCleared(nil, c, a, audit.AdvisoryWithdrawalRequestCleared, w.Request, "approved"))
+	})
+}
+
+// authorize asks, in this order, whether a's state allows transition tr
+// (advisory.ErrIllegalTransition: Conflict) and whether c holds capability
+// cap on the locked row (Forbidden).
+func authorize(c Caller, a *advisory.Advisory, t access.Target, tr advisory.Transition, cap access.Capability) error {
+	if _, err := a.Next(tr); err != nil {
+		return err
+	}
+	return access.Check(c.Subject(), cap, t)
+}
+
+func withDestination(t access.Target, p advisory.ProjectRef) access.Target {
+	t.Destination = &access.ProjectRef{Slug: p.Slug, TeamGroupID: p.TeamGroupID}
+	return t
+}
+
+// stateChanged is the structured advisory.state_changed row of a flip from
+// from to a's state; narrated marks it as the twin of a descriptive row.
+func stateChanged(c Caller, a *advisory.Advisory, from advisory.State, narrated bool) audit.Entry {
+	var meta map[string]any
+	if narrated {
+		meta = map[string]any{"narrated": true}
+	}
+	e := advisoryAudit(c, a, audit.AdvisoryStateChanged, meta)
+	e.Previous, e.New = stateValue(from), stateValue(a.State)
+	return e
+}
+
+func stateValue(s advisory.State) map[string]any { return map[string]any{"state": s} }
+
+func approvalInvalidated(c Caller, a *advisory.Advisory) audit.Entry {
+	e := advisoryAudit(c, a, audit.AdvisoryReviewApprovalInvalidated, nil)
+	e.Previous = map[string]any{"review_status": advisory.ReviewApproved}
+	e.New = map[string]any{"review_status": advisory.ReviewNone}
+	return e
+}
+
+// appendCleared adds the audit row of a cleared request, if one was.
+func appendCleared(entries []audit.Entry, c Caller, a *advisory.Advisory, action audit.Action, r *advisory.ClearedRequest, cause string) []audit.Entry {
+	if r == nil {
+		return entries
+	}
+	return append(entries, advisoryAudit(c, a, action, map[string]any{"cause": cause, "previous_note": r.Note, "note": ""}))
+}
+
+func insertAudits(ctx context.Context, tx *postgres.DB, entries []audit.Entry) error {
+	for _, e := range entries {
+		if err := tx.InsertAudit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}

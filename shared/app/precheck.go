@@ -1,0 +1,31 @@
+package app
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/eclipse-csi/advisoryhub/shared/access"
+	"github.com/eclipse-csi/advisoryhub/shared/advisory"
+	"github.com/eclipse-csi/advisoryhub/shared/postgres"
+)
+
+// CheckWithdraw answers, without changing anything, whether c may withdraw
+// advisory id now: nil, or the error Withdraw would return for the state
+// or the permission. Adapters call it before asking for a step-up, so a
+// caller who may not withdraw is refused before being sent to
+// re-authenticate (permissions §8, §13: permission first everywhere).
+// Withdraw decides again on the locked row.
+func (s *Advisories) CheckWithdraw(ctx context.Context, c Caller, id advisory.ID) error {
+	return s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
+		a, err := tx.AdvisoryByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		t, err := visible(ctx, tx, c, a)
+		if err != nil {
+			return err
+		}
+		return authorize(c, a, t, advisory.TransitionWithdraw, access.CapWithdraw)
+	})
+}

@@ -1,0 +1,232 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/eclipse-csi/advisoryhub/shared/access"
+	"github.com/eclipse-csi/advisoryhub/shared/advisory"
+	"github.com/eclipse-csi/advisoryhub/shared/audit"
+	"github.com/eclipse-csi/advisoryhub/shared/comment"
+	"github.com/eclipse-csi/advisoryhub/shared/postgres"
+	"github.com/eclipse-csi/advisoryhub/shared/project"
+)
+
+// The request machines (lifecycle.md §7): a non-mature team's request that
+// an admin withdraw a published advisory, and a team's request that an
+// admin move a draft to another project. Neither changes the lifecycle
+// state; each reason is posted as an internal action note.
+
+// DefaultWithdrawalReason is the withdrawal reason of an approved request
+// whose note is blank (Q3).
+const DefaultWithdrawalReason = "Withdrawal requested by the project security team."
+
+// RequestWithdrawal asks the admins to withdraw a published advisory (Q1,
+// request_withdrawal: a team member of a non-mature project; admins and
+// mature publishers withdraw directly). The note is required.
+func (s *Advisories) RequestWithdrawal(ctx context.Context, c Caller, id advisory.ID, note string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := allows(c, a, t, advisory.ActionRequestWithdrawal, access.CapRequestWithdrawal); err != nil {
+			return err
+		}
+		if err := a.RequestWithdrawal(note, c.UserID, s.now()); err != nil {
+			return err
+		}
+		if err := tx.UpdateWorkflow(ctx, a); err != nil {
+			return err
+		}
+		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryWithdrawalRequested,
+			map[string]any{"note": a.WithdrawalRequestNote})); err != nil {
+			return err
+		}
+		_, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteRequestWithdrawal, a.WithdrawalRequestNote)
+		return err
+	})
+}
+
+// CancelWithdrawalRequest clears a pending withdrawal request (Q2: any team
+// member or an admin); note is optional.
+func (s *Advisories) CancelWithdrawalRequest(ctx context.Context, c Caller, id advisory.ID, note string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := allows(c, a, t, advisory.ActionCancelWithdrawal, access.CapCancelWithdrawalRequest); err != nil {
+			return err
+		}
+		r, err := a.CancelWithdrawalRequest()
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateWorkflow(ctx, a); err != nil {
+			return err
+		}
+		note = strings.TrimSpace(note)
+		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryWithdrawalRequestCleared,
+			map[string]any{"cause": "cancelled", "previous_note": r.Note, "note": note})); err != nil {
+			return err
+		}
+		_, err = RecordActionNote(ctx, tx, c, a.ID, comment.NoteCancelWithdrawal, note)
+		return err
+	})
+}
+
+// ApproveWithdrawal approves a pending withdrawal request (Q3, admin; the
+// API asks for a fresh step-up): the advisory is withdrawn through Withdraw
+// with the request's note as the reason (DefaultWithdrawalReason when
+// blank), which clears the request as approved in its own transaction. The
+// request is checked on the locked row first; should it be cancelled in
+// between, the admin's withdrawal still stands as a direct one (L12).
+func (s *Advisories) ApproveWithdrawal(ctx context.Context, c Caller, id advisory.ID) (*advisory.Advisory, error) {
+	var reason string
+	_, err := s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := allows(c, a, t, advisory.ActionCancelWithdrawal, access.CapApproveWithdrawal); err != nil {
+			return err
+		}
+		if _, err := a.Next(advisory.TransitionWithdraw); err != nil {
+			return err
+		}
+		reason = strings.TrimSpace(a.WithdrawalRequestNote)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reason == "" {
+		reason = DefaultWithdrawalReason
+	}
+	return s.Withdraw(ctx, c, id, reason)
+}
+
+// RequestReassignment asks the admins to move a native draft to another
+// project (D1, can_request_reassignment: team only). The note is required;
+// suggestedSlug is optional (an unknown slug counts as none) and must not
+// be the current project. The team keeps its rights meanwhile (INV-AUTH-9).
+func (s *Advisories) RequestReassignment(ctx context.Context, c Caller, id advisory.ID, note, suggestedSlug string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := allows(c, a, t, advisory.ActionRequestReassignment, access.CapRequestReassignment); err != nil {
+			return err
+		}
+		var suggested *advisory.ProjectRef
+		if slug := strings.TrimSpace(suggestedSlug); slug != "" {
+			p, err := tx.ProjectBySlug(ctx, slug)
+			switch {
+			case errors.Is(err, project.ErrNotFound):
+			case err != nil:
+				return err
+			default:
+				ref := advisory.RefOf(p)
+				suggested = &ref
+			}
+		}
+		if err := a.RequestReassignment(note, suggested, c.UserID, s.now()); err != nil {
+			return err
+		}
+		if err := tx.UpdateWorkflow(ctx, a); err != nil {
+			return err
+		}
+		slug := ""
+		if suggested != nil {
+			slug = suggested.Slug
+		}
+		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryReassignmentRequested,
+			map[string]any{"note": a.ReassignmentRequestNote, "suggested_project_slug": slug})); err != nil {
+			return err
+		}
+		_, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteRequestReassignment, a.ReassignmentRequestNote)
+		return err
+	})
+}
+
+// WithdrawReassignment withdraws a pending reassignment request (D2,
+// owner); note is optional.
+func (s *Advisories) WithdrawReassignment(ctx context.Context, c Caller, id advisory.ID, note string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := allows(c, a, t, advisory.ActionWithdrawReassignment, access.CapWithdrawReassignmentRequest); err != nil {
+			return err
+		}
+		r, err := a.WithdrawReassignment()
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateWorkflow(ctx, a); err != nil {
+			return err
+		}
+		note = strings.TrimSpace(note)
+		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryReassignmentRequestCleared,
+			map[string]any{"cause": "withdrawn", "previous_note": r.Note, "note": note})); err != nil {
+			return err
+		}
+		_, err = RecordActionNote(ctx, tx, c, a.ID, comment.NoteWithdrawReassignment, note)
+		return err
+	})
+}
+
+// AcceptReassignment resolves a pending reassignment request by moving the
+// draft (D3): projectSlug "" accepts the suggestion (one click: an admin or
+// a member of the suggested project's team), another slug is the admin's
+// pick (can_resolve_reassignment). The project changes, the access review
+// is stamped, a version is appended, and the request is cleared as
+// accepted.
+func (s *Advisories) AcceptReassignment(ctx context.Context, c Caller, id advisory.ID, projectSlug string) (*advisory.Advisory, error) {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if err := a.Allows(advisory.ActionWithdrawReassignment); err != nil {
+			return err
+		}
+		slug, cause, capability := strings.TrimSpace(projectSlug), "reassignment_resolved", access.CapResolveReassignment
+		if slug == "" || (t.SuggestedProject != nil && slug == t.SuggestedProject.Slug) {
+			if err := access.Check(c.Subject(), access.CapAcceptReassignment, t); err != nil {
+				return err
+			}
+			slug, cause, capability = t.SuggestedProject.Slug, "reassignment_accepted", access.CapAcceptReassignment
+		}
+		dest, err := projectRef(ctx, tx, slug)
+		if err != nil {
+			return err
+		}
+		if err := access.Check(c.Subject(), capability, withDestination(t, dest)); err != nil {
+			return err
+		}
+		before := a.Payload()
+		m, err := a.MoveProject(dest, c.UserID, c.Subject().Admin(), s.now())
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateWorkflow(ctx, a); err != nil {
+			return err
+		}
+		meta, err := appendVersion(ctx, tx, c, a, before)
+		if err != nil {
+			return err
+		}
+		meta["cause"], meta["in_triage"] = cause, false
+		meta["previous_project_slug"], meta["project_slug"] = m.From.Slug, m.To.Slug
+		moved := advisoryAudit(c, a, audit.AdvisoryProjectChanged, meta)
+		moved.Previous = map[string]any{"project_slug": m.From.Slug}
+		moved.New = map[string]any{"project_slug": m.To.Slug}
+		entries := []audit.Entry{moved}
+		if m.Save.ApprovalInvalidated {
+			entries = append(entries, approvalInvalidated(c, a))
+		}
+		entries = appendCleared(entries, c, a, audit.AdvisoryReassignmentRequestCleared, m.Reassignment, "accepted")
+		return insertAudits(ctx, tx, entries)
+	})
+}
+
+// CheckApproveWithdrawal answers, without changing anything, whether c may
+// approve advisory id's withdrawal request now, so adapters refuse a caller
+// before asking for a step-up (permissions §13). ApproveWithdrawal decides
+// again on the locked row.
+func (s *Advisories) CheckApproveWithdrawal(ctx context.Context, c Caller, id advisory.ID) error {
+	return s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
+		a, err := tx.AdvisoryByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		t, err := visible(ctx, tx, c, a)
+		if err != nil {
+			return err
+		}
+		return allows(c, a, t, advisory.ActionCancelWithdrawal, access.CapApproveWithdrawal)
+	})
+}

@@ -1,0 +1,311 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/eclipse-csi/advisoryhub/shared/access"
+	"github.com/eclipse-csi/advisoryhub/shared/advisory"
+	"github.com/eclipse-csi/advisoryhub/shared/app"
+	"github.com/eclipse-csi/advisoryhub/shared/apperr"
+	"github.com/eclipse-csi/advisoryhub/shared/postgres"
+)
+
+// submitted is a lantern draft its owner submitted for review.
+func submitted(t *testing.T, f *advFixture) *advisory.Advisory {
+	t.Helper()
+	a := f.lanternDraft(t)
+	if _, err := f.svc.SubmitReview(context.Background(), f.owner, a.AdvisoryID); err != nil {
+		t.Fatal(err)
+	}
+	return f.reload(t, a)
+}
+
+func decided(approve bool) setupFn {
+	return func(t *testing.T, f *advFixture) *advisory.Advisory {
+		t.Helper()
+		a := submitted(t, f)
+		if _, err := f.svc.DecideReview(context.Background(), f.admin, a.AdvisoryID, app.ReviewDecision{Approve: approve}); err != nil {
+			t.Fatal(err)
+		}
+		return f.reload(t, a)
+	}
+}
+
+func wantReview(s advisory.ReviewStatus) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		t.Helper()
+		if after.ReviewStatus != s {
+			t.Errorf("review_status %q, want %q", after.ReviewStatus, s)
+		}
+	}
+}
+
+// reviewTasks returns the statuses of a's review tasks, oldest first, and
+// whether the newest pins a's latest version.
+func (f *advFixture) reviewTasks(t *testing.T, a *advisory.Advisory) (statuses []string, pinsLatest bool) {
+	t.Helper()
+	f.exec(t, func(tx *postgres.DB) error {
+		rows, err := tx.Query(f.sys, `SELECT status, version_id = (SELECT max(id) FROM advisory_versions WHERE advisory_id = $1)
+			FROM review_tasks WHERE advisory_id = $1 ORDER BY id`, a.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s, &pinsLatest); err != nil {
+				return err
+			}
+			statuses = append(statuses, s)
+		}
+		return rows.Err()
+	})
+	return statuses, pinsLatest
+}
+
+func (f *advFixture) target(t *testing.T, a *advisory.Advisory) access.Target {
+	t.Helper()
+	var tg access.Target
+	f.exec(t, func(tx *postgres.DB) error {
+		var err error
+		tg, err = tx.AccessTarget(f.sys, f.reload(t, a))
+		return err
+	})
+	return tg
+}
+
+func submitReview(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
+	return f.svc.SubmitReview(ctx, c, a.AdvisoryID)
+}
+
+func decide(approve bool, notes string) doFn {
+	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
+		return f.svc.DecideReview(ctx, c, a.AdvisoryID, app.ReviewDecision{Approve: approve, Notes: notes})
+	}
+}
+
+func TestSubmitReview(t *testing.T) {
+	t.Parallel()
+	f := newAdvFixture(t)
+	runUseCases(t, f, []useCase{
+		{name: "owner, draft", setup: lanternDraft, caller: asOwner, do: submitReview, actions: []string{"advisory.submitted_for_review"},
+			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+				wantReview(advisory.ReviewSubmitted)(t, f, before, after)
+				if st, pins := f.reviewTasks(t, after); len(st) != 1 || st[0] != "open" || !pins {
+					t.Errorf("tasks %v pinsLatest %v; want one open task pinning the latest version (INV-REVIEW-2)", st, pins)
+				}
+				if after.SubmittedForReviewAt == nil {
+					t.Error("submitted_for_review_at not set")
+				}
+				rows := f.audits(t, after)
+				if m := rows[len(rows)-1].Metadata; m["task_id"] == nil || m["version_id"] == nil || m["version"] != float64(1) {
+					t.Errorf("advisory.submitted_for_review metadata %v; want task_id, version_id, version", m)
+				}
+				// Edits are frozen for non-admins (INV-REVIEW-1, permissions).
+				ctx := context.Background()
+				if _, err := f.svc.Edit(ctx, f.owner, after.AdvisoryID, goodContent()); apperr.KindOf(err) != apperr.Forbidden {
+					t.Errorf("owner edit while submitted: %v, want forbidden", err)
+				}
+				if _, err := f.svc.Edit(ctx, f.admin, after.AdvisoryID, goodContent()); err != nil {
+					t.Errorf("admin edit while submitted: %v", err)
+				}
+			}},
+		{name: "resubmit after changes requested", setup: decided(false), caller: asOwner, do: submitReview,
+			actions: []string{"advisory.submitted_for_review"}, check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+				if st, _ := f.reviewTasks(t, after); len(st) != 2 || st[0] != "changes_requested" || st[1] != "open" {
+					t.Errorf("tasks %v; each submission opens a new task", st)
+				}
+			}},
+		{name: "resubmit over an approval", setup: decided(true), caller: asOwner, do: submitReview,
+			actions: []string{"advisory.submitted_for_review"}, check: wantReview(advisory.ReviewSubmitted)},
+		{name: "admin refused (INV-REVIEW-3)", setup: lanternDraft, caller: asAdmin, do: submitReview, kind: apperr.Forbidden},
+		{name: "collaborator", setup: lanternDraft, caller: asCollab, do: submitReview, kind: apperr.Forbidden},
+		{name: "stranger", setup: lanternDraft, caller: asStranger, do: submitReview, kind: apperr.NotFound},
+		{name: "already submitted", setup: submitted, caller: asOwner, do: submitReview, kind: apperr.Conflict},
+		{name: "published", setup: lanternPublished, caller: asOwner, do: submitReview, kind: apperr.Conflict},
+		{name: "triage", setup: lanternTriage, caller: asOwner, do: submitReview, kind: apperr.Conflict},
+		{name: "GHSA-linked", setup: with(lanternDraft, `UPDATE advisories SET kind = 'ghsa_linked', ghsa_id = 'GHSA-aaaa-bbbb-cccc' WHERE id = $1`),
+			caller: asOwner, do: submitReview, kind: apperr.Conflict},
+	})
+}
+
+func TestDecideReview(t *testing.T) {
+	t.Parallel()
+	f := newAdvFixture(t)
+	decidedTask := func(status string) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+			t.Helper()
+			if st, _ := f.reviewTasks(t, after); len(st) != 1 || st[0] != status {
+				t.Errorf("tasks %v, want [%s]", st, status)
+			}
+		}
+	}
+	both := func(checks ...func(t *testing.T, f *advFixture, before, after *advisory.Advisory)) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+			for _, c := range checks {
+				c(t, f, before, after)
+			}
+		}
+	}
+	runUseCases(t, f, []useCase{
+		// R2
+		{name: "approve", setup: submitted, caller: asAdmin, do: decide(true, "Looks good."),
+			actions: []string{"advisory.review_approved", "review.task_status_changed", "comment.created"},
+			check:   both(wantReview(advisory.ReviewApproved), decidedTask("approved"))},
+		{name: "approve without notes", setup: submitted, caller: asAdmin, do: decide(true, ""),
+			actions: []string{"advisory.review_approved", "review.task_status_changed"}, check: wantReview(advisory.ReviewApproved)},
+		{name: "approve, owner", setup: submitted, caller: asOwner, do: decide(true, ""), kind: apperr.Forbidden},
+		{name: "approve, not submitted", setup: lanternDraft, caller: asAdmin, do: decide(true, ""), kind: apperr.Conflict},
+		// R3
+		{name: "request changes", setup: submitted, caller: asAdmin, do: decide(false, "Add the affected versions."),
+			actions: []string{"advisory.review_changes_requested", "review.task_status_changed", "comment.created"},
+			check:   both(wantReview(advisory.ReviewChangesRequested), decidedTask("changes_requested"))},
+		{name: "request changes, collaborator", setup: submitted, caller: asCollab, do: decide(false, ""), kind: apperr.Forbidden},
+		{name: "request changes, already approved", setup: decided(true), caller: asAdmin, do: decide(false, ""), kind: apperr.Conflict},
+	})
+}
+
+func TestDecideReviewTask(t *testing.T) {
+	t.Parallel()
+	f := newAdvFixture(t)
+	ctx := context.Background()
+	a := submitted(t, f)
+	var taskID int64
+	f.exec(t, func(tx *postgres.DB) error {
+		return tx.QueryRow(f.sys, `SELECT id FROM review_tasks WHERE advisory_id = $1`, a.ID).Scan(&taskID)
+	})
+	if _, err := f.svc.DecideReviewTask(ctx, f.owner, taskID, app.ReviewDecision{Approve: true}); apperr.KindOf(err) != apperr.Forbidden {
+		t.Errorf("owner decision: %v, want forbidden", err)
+	}
+	if _, err := f.svc.DecideReviewTask(ctx, f.admin, taskID+1000, app.ReviewDecision{Approve: true}); apperr.KindOf(err) != apperr.NotFound {
+		t.Errorf("unknown task: %v, want not found", err)
+	}
+	view, err := f.svc.DecideReviewTask(ctx, f.admin, taskID, app.ReviewDecision{Approve: true, Notes: " ok "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := view.Task
+	if view.People.Emails[f.owner.UserID] == "" || view.People.Emails[f.admin.UserID] == "" || !view.People.ShowEmails {
+		t.Errorf("people %+v", view.People)
+	}
+	if got.Status != advisory.ReviewTaskApproved || got.ReviewerID != f.admin.UserID || got.DecisionNotes != "ok" || got.DecidedAt == nil || got.AdvisoryID != a.AdvisoryID {
+		t.Errorf("decided task %+v", got)
+	}
+	if _, err := f.svc.DecideReviewTask(ctx, f.admin, taskID, app.ReviewDecision{}); apperr.KindOf(err) != apperr.Conflict {
+		t.Errorf("second decision: %v, want conflict (decided tasks are terminal)", err)
+	}
+}
+
+func TestWithdrawReopenRevokeReview(t *testing.T) {
+	t.Parallel()
+	f := newAdvFixture(t)
+	withdraw := func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
+		return f.svc.WithdrawReview(ctx, c, a.AdvisoryID)
+	}
+	reopen := func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
+		return f.svc.ReopenReview(ctx, c, a.AdvisoryID)
+	}
+	revoke := func(reason string) doFn {
+		return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
+			return f.svc.RevokeApproval(ctx, c, a.AdvisoryID, reason)
+		}
+	}
+	approvedPublished := with(decided(true), `UPDATE advisories SET state = 'published', published_at = now() WHERE id = $1`)
+	runUseCases(t, f, []useCase{
+		// R4
+		{name: "withdraw, owner", setup: submitted, caller: asOwner, do: withdraw,
+			actions: []string{"advisory.review_withdrawn", "review.task_status_changed"},
+			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+				wantReview(advisory.ReviewNone)(t, f, before, after)
+				if st, _ := f.reviewTasks(t, after); len(st) != 1 || st[0] != "withdrawn" {
+					t.Errorf("tasks %v, want [withdrawn]", st)
+				}
+			}},
+		{name: "withdraw, admin refused (INV-REVIEW-3)", setup: submitted, caller: asAdmin, do: withdraw, kind: apperr.Forbidden},
+		{name: "withdraw, collaborator", setup: submitted, caller: asCollab, do: withdraw, kind: apperr.Forbidden},
+		{name: "withdraw, not submitted", setup: lanternDraft, caller: asOwner, do: withdraw, kind: apperr.Conflict},
+		// R5
+		{name: "reopen review, owner", setup: decided(false), caller: asOwner, do: reopen,
+			actions: []string{"advisory.state_changed"}, check: wantReview(advisory.ReviewNone)},
+		{name: "reopen review, admin", setup: decided(false), caller: asAdmin, do: reopen,
+			actions: []string{"advisory.state_changed"}, check: wantReview(advisory.ReviewNone)},
+		{name: "reopen review, collaborator", setup: decided(false), caller: asCollab, do: reopen, kind: apperr.Forbidden},
+		{name: "reopen review, approved", setup: decided(true), caller: asOwner, do: reopen, kind: apperr.Conflict},
+		// R6
+		{name: "revoke, admin", setup: decided(true), caller: asAdmin, do: revoke("Missing CVSS rationale."),
+			actions: []string{"advisory.review_approval_revoked", "comment.created"}, check: wantReview(advisory.ReviewNone)},
+		{name: "revoke, published, no reason", setup: approvedPublished, caller: asAdmin, do: revoke(""),
+			actions: []string{"advisory.review_approval_revoked"}, check: wantReview(advisory.ReviewNone)},
+		{name: "revoke, owner", setup: decided(true), caller: asOwner, do: revoke(""), kind: apperr.Forbidden},
+		{name: "revoke, not approved", setup: submitted, caller: asAdmin, do: revoke(""), kind: apperr.Conflict},
+	})
+}
+
+// TestReviewScenario walks a non-mature draft through review up to the
+// point where its team may publish (the publication itself comes with the
+// publication service), and shows a mature team publishes without review.
+func TestReviewScenario(t *testing.T) {
+	t.Parallel()
+	f := newAdvFixture(t)
+	ctx := context.Background()
+	a := f.lanternDraft(t)
+	owner := f.owner.Subject()
+	canPublish := func(s access.Subject) bool { return access.Allowed(s, access.CapPublish, f.target(t, a)) }
+	step := func(name string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if canPublish(owner) {
+		t.Fatal("non-mature team may publish an unreviewed draft (INV-PERM-1)")
+	}
+	_, err := f.svc.SubmitReview(ctx, f.owner, a.AdvisoryID)
+	step("submit", err)
+	if canPublish(owner) || canPublish(f.admin.Subject()) {
+		t.Fatal("publish allowed while submitted (INV-PERM-3)")
+	}
+	_, err = f.svc.DecideReview(ctx, f.admin, a.AdvisoryID, app.ReviewDecision{Notes: "Add the fixed version."})
+	step("request changes", err)
+	_, err = f.svc.Edit(ctx, f.owner, a.AdvisoryID, func() advisory.Content {
+		c := goodContent()
+		c.Affected[0].Versions = []string{"1.0.0", "1.0.1"}
+		return c
+	}())
+	step("edit", err)
+	_, err = f.svc.SubmitReview(ctx, f.owner, a.AdvisoryID)
+	step("resubmit", err)
+	if st, pins := f.reviewTasks(t, a); len(st) != 2 || !pins {
+		t.Errorf("tasks %v pinsLatest %v; the resubmission pins the edited version", st, pins)
+	}
+	_, err = f.svc.DecideReview(ctx, f.admin, a.AdvisoryID, app.ReviewDecision{Approve: true})
+	step("approve", err)
+	if got := f.reload(t, a); got.ReviewStatus != advisory.ReviewApproved || got.State != advisory.StateDraft {
+		t.Fatalf("after approval: %s/%s", got.State, got.ReviewStatus)
+	}
+	if !canPublish(owner) {
+		t.Error("the team may not publish an approved draft (INV-PERM-1)")
+	}
+	want := []string{"advisory.created", "advisory.submitted_for_review", "advisory.review_changes_requested",
+		"review.task_status_changed", "comment.created", "advisory.edited", "advisory.submitted_for_review",
+		"advisory.review_approved", "review.task_status_changed"}
+	var got []string
+	for _, r := range f.audits(t, a) {
+		got = append(got, r.Action)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("audit trail %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("audit %d: %s, want %s", i, got[i], want[i])
+		}
+	}
+
+	// Mature publisher: no review needed (INV-PERM-2).
+	m := f.draft(t, "jetty", f.jettyOwner)
+	if !access.Allowed(f.jettyOwner.Subject(), access.CapPublish, f.target(t, m)) {
+		t.Error("a mature publisher may not publish an unreviewed draft")
+	}
+}
