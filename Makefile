@@ -7,7 +7,7 @@ FUNCTIONS := web webhook publish notify similarity scheduled
 BUILD_DIR := build
 PKGS      := ./...
 
-.PHONY: run test test-go test-infra fuzz lint build bench clean schemas schemas-check $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test test-go test-infra fuzz lint build bench clean schemas schemas-check altcha altcha-check $(addprefix build-,$(FUNCTIONS))
 
 ## run: the whole system in one process on http://127.0.0.1:8000/
 run:
@@ -62,3 +62,19 @@ schemas-check:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+## altcha: vendor the ALTCHA widget (npm altcha, CSP-friendly external build) into web/static/altcha/
+ALTCHA_VERSION ?= 2.3.0
+altcha:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  (cd "$$tmp" && npm pack --silent altcha@$(ALTCHA_VERSION) >/dev/null && tar xzf altcha-$(ALTCHA_VERSION).tgz); \
+	  mkdir -p web/static/altcha; \
+	  cp "$$tmp/package/dist_external/altcha.js" "$$tmp/package/dist_external/altcha.css" \
+	     "$$tmp/package/dist_external/worker.js" web/static/altcha/; \
+	  cp "$$tmp/package/LICENSE.txt" web/static/altcha/LICENSE.txt; \
+	  echo "vendored altcha@$(ALTCHA_VERSION); update web/static/altcha/SHA256SUMS:"; \
+	  cd web/static/altcha && sha256sum altcha.js altcha.css worker.js LICENSE.txt
+
+## altcha-check: the vendored widget matches web/static/altcha/SHA256SUMS
+altcha-check:
+	cd web/static/altcha && grep -v '^#' SHA256SUMS | sha256sum -c --quiet

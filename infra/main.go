@@ -45,6 +45,7 @@ type Config struct {
 	DatabaseURLSecretARN      string
 	OIDCClientSecretARN       string
 	SessionSecretARN          string
+	AltchaHMACKeyARN          string
 	GitHubAppWebhookSecretARN string
 	GitHubAppPrivateKeyARN    string
 	PubRepoTokenARN           string
@@ -130,6 +131,7 @@ func configFromContext(get func(key string) any) (Config, error) {
 		DatabaseURLSecretARN:      str("databaseUrlSecretArn", ""),
 		OIDCClientSecretARN:       str("oidcClientSecretArn", ""),
 		SessionSecretARN:          str("sessionSecretArn", ""),
+		AltchaHMACKeyARN:          str("altchaHmacKeyArn", ""),
 		GitHubAppWebhookSecretARN: str("githubAppWebhookSecretArn", ""),
 		GitHubAppPrivateKeyARN:    str("githubAppPrivateKeyArn", ""),
 		PubRepoTokenARN:           str("pubRepoTokenArn", ""),
@@ -155,6 +157,7 @@ func (c Config) validate() []error {
 	for key, arn := range map[string]string{
 		"oidcClientSecretArn":       c.OIDCClientSecretARN,
 		"sessionSecretArn":          c.SessionSecretARN,
+		"altchaHmacKeyArn":          c.AltchaHMACKeyARN,
 		"githubAppWebhookSecretArn": c.GitHubAppWebhookSecretARN,
 		"githubAppPrivateKeyArn":    c.GitHubAppPrivateKeyARN,
 		"pubRepoTokenArn":           c.PubRepoTokenARN,

@@ -60,7 +60,8 @@ func functionSpecs(c Config) []functionSpec {
 	return []functionSpec{
 		{name: "web", description: "AdvisoryHub HTML UI, /api/, /report/, /healthz, /readyz.",
 			memoryMB: 512, timeout: 30 * time.Second, url: true,
-			secrets: map[string]string{"OIDC_RP_CLIENT_SECRET": c.OIDCClientSecretARN, "SESSION_SECRET": c.SessionSecretARN}},
+			secrets: map[string]string{"OIDC_RP_CLIENT_SECRET": c.OIDCClientSecretARN, "SESSION_SECRET": c.SessionSecretARN,
+				"ALTCHA_HMAC_KEY": c.AltchaHMACKeyARN}},
 		{name: "webhook", description: "AdvisoryHub GitHub App webhook receiver (HMAC checked in code).",
 			memoryMB: 256, timeout: 15 * time.Second, url: true,
 			secrets: map[string]string{"GITHUB_APP_WEBHOOK_SECRET": c.GitHubAppWebhookSecretARN}},
@@ -93,6 +94,14 @@ func scheduleSpecs() []scheduleSpec {
 	return []scheduleSpec{
 		{id: "OutboxSweep", job: "outbox-sweep", every: time.Minute,
 			description: "Forward outbox rows the post-commit dispatch missed."},
+		{id: "AccessLogPartitionMaintenance", job: "access-log-partition-maintenance", every: 24 * time.Hour,
+			description: "Create this and next month's access-log partitions; drop expired ones."},
+		{id: "RateLimitPrune", job: "rate-limit-prune", every: time.Hour,
+			description: "Delete rate-limit counters whose window has ended."},
+		{id: "AltchaReplayPrune", job: "altcha-replay-prune", every: time.Hour,
+			description: "Delete the ALTCHA replay markers of expired challenges."},
+		{id: "PublicationTaskReaper", job: "publication-task-reaper", every: 10 * time.Minute,
+			description: "Fail publication tasks stuck in running or queued past their thresholds."},
 	}
 }
 

@@ -74,7 +74,7 @@ func TestStackSynth(t *testing.T) {
 		"AWS::SQS::Queue":                 6,
 		"AWS::Lambda::EventSourceMapping": 3,
 		"AWS::Lambda::Url":                2,
-		"AWS::Events::Rule":               1,
+		"AWS::Events::Rule":               len(scheduleSpecs()),
 		"AWS::CloudWatch::Alarm":          3,
 	} {
 		assert(t, typ, func() { tpl.ResourceCountIs(jsii.String(typ), jsii.Number(n)) })
@@ -136,7 +136,7 @@ func TestStackSynth(t *testing.T) {
 
 	// Every function gets the shared variables and its own secret ones.
 	wantEnv := map[string][]string{
-		"Web":        {"OIDC_RP_CLIENT_SECRET", "SESSION_SECRET"},
+		"Web":        {"OIDC_RP_CLIENT_SECRET", "SESSION_SECRET", "ALTCHA_HMAC_KEY"},
 		"Webhook":    {"GITHUB_APP_WEBHOOK_SECRET"},
 		"Publish":    {"GITHUB_APP_PRIVATE_KEY", "PUB_REPO_TOKEN"},
 		"Notify":     {"EMAIL_HOST_PASSWORD"},

@@ -17,16 +17,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/eclipse-csi/advisoryhub/shared/boot"
 	"github.com/eclipse-csi/advisoryhub/shared/config"
+	"github.com/eclipse-csi/advisoryhub/shared/devidp"
 	"github.com/eclipse-csi/advisoryhub/shared/obs"
 )
 
@@ -53,7 +56,17 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(localDefaults(lookup))
+	// The server listens before the configuration is read: the development
+	// identity provider's issuer URL and the redirect URI name the port.
+	var ln net.Listener
+	if len(fs.Args()) == 0 {
+		var err error
+		if ln, err = net.Listen("tcp", *addr); err != nil {
+			return err
+		}
+		defer ln.Close()
+	}
+	cfg, err := config.Load(localDefaults(lookup, baseURL(ln)))
 	if err != nil {
 		return err
 	}
@@ -75,11 +88,11 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return app.Registry.RunCommand(ctx, rest[0], rest[1:], stdout)
 	}
 
-	ln, err := net.Listen("tcp", *addr)
+	h, err := handler(app, logger)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler(app), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	bg, cancelBG := context.WithCancel(ctx)
 	defer cancelBG()
@@ -96,7 +109,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "AdvisoryHub is running at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+	fmt.Fprintf(stdout, "AdvisoryHub is running at %s/ (Ctrl-C to stop)\n", baseURL(ln))
 
 	select {
 	case err = <-errc:
@@ -116,18 +129,71 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 }
 
 // handler mounts both HTTP functions on one port, as their function URLs
-// would be in the cloud.
-func handler(app *boot.App) http.Handler {
+// would be in the cloud, and the development identity provider when
+// DEV_IDP_ENABLED (the default here).
+func handler(app *boot.App, logger *slog.Logger) (http.Handler, error) {
+	web, err := app.WebHandler()
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/ghsa/webhook/", app.WebhookHandler())
-	mux.Handle("/", app.WebHandler())
-	return mux
+	mux.Handle("/", web)
+	if app.Config.Web.DevIdP {
+		idp, err := devidp.New(devidp.Config{
+			Issuer: app.Config.Web.BaseURL + "/dev/idp", ClientID: app.Config.OIDC.ClientID,
+			ClientSecret: app.Config.OIDC.ClientSecret.Value(), Logger: logger,
+			DemoUsers: demoUsers(app.Config.OIDC.AdminGroup),
+		})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/dev/idp/", idp.Handler())
+	}
+	return mux, nil
 }
 
-// localDefaults makes development the default environment and plain-text
-// logs the default format, without overriding anything set explicitly.
-func localDefaults(lookup func(string) (string, bool)) func(string) (string, bool) {
+// demoUsers are the development provider's one-click users (the personas
+// of the demo data: an admin, two project security teams, an outsider).
+func demoUsers(adminGroup string) []devidp.DemoUser {
+	return []devidp.DemoUser{
+		{Email: "admin@example.org", Name: "Ada Admin", Groups: []string{adminGroup}},
+		{Email: "alice@example.org", Name: "Alice (lantern team)", Groups: []string{"demo-lantern-security"}},
+		{Email: "bob@example.org", Name: "Bob (marigold team)", Groups: []string{"demo-marigold-security"}},
+		{Email: "carol@example.org", Name: "Carol (outsider)"},
+	}
+}
+
+// baseURL is the shim's own origin (http://127.0.0.1:8000), from the
+// listener; empty when not serving.
+func baseURL(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	a, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		return "http://" + ln.Addr().String()
+	}
+	host := a.IP.String()
+	if a.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
+}
+
+// localDefaults makes development the default environment, plain-text logs
+// the default format, and signs in through the development identity
+// provider on this very server, without overriding anything set
+// explicitly.
+func localDefaults(lookup func(string) (string, bool), base string) func(string) (string, bool) {
 	defaults := map[string]string{"ADVISORYHUB_ENV": "development", "LOG_FORMAT": "plain"}
+	if base != "" {
+		defaults["ADVISORYHUB_BASE_URL"] = base
+		defaults["DEV_IDP_ENABLED"] = "true"
+		defaults["OIDC_ISSUER_URL"] = base + "/dev/idp"
+		defaults["OIDC_RP_CLIENT_ID"] = "advisoryhub-local"
+		defaults["OIDC_RP_CLIENT_SECRET"] = "advisoryhub-local-secret"
+	}
 	return func(k string) (string, bool) {
 		if v, ok := lookup(k); ok {
 			return v, true

@@ -2,9 +2,19 @@
 // health probes, behind a Lambda function URL or on $PORT.
 package main
 
-import "github.com/eclipse-csi/advisoryhub/functions/internal/lambdaserve"
+import (
+	"os"
+
+	"github.com/eclipse-csi/advisoryhub/functions/internal/lambdaserve"
+	"github.com/eclipse-csi/advisoryhub/shared/boot"
+)
 
 func main() {
 	app := lambdaserve.Boot()
-	lambdaserve.HTTP(app, app.WebHandler())
+	h, err := app.WebHandler()
+	if err != nil {
+		app.Logger.Error("web handler failed", "error", boot.Redact(err.Error()))
+		os.Exit(1)
+	}
+	lambdaserve.HTTP(app, h)
 }

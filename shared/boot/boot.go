@@ -6,16 +6,18 @@ package boot
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/eclipse-csi/advisoryhub/shared/app"
 	"github.com/eclipse-csi/advisoryhub/shared/awssecrets"
 	"github.com/eclipse-csi/advisoryhub/shared/config"
-	"github.com/eclipse-csi/advisoryhub/shared/frontend"
 	"github.com/eclipse-csi/advisoryhub/shared/health"
 	"github.com/eclipse-csi/advisoryhub/shared/jobs"
 	"github.com/eclipse-csi/advisoryhub/shared/pgembed"
@@ -23,6 +25,7 @@ import (
 	"github.com/eclipse-csi/advisoryhub/shared/queue"
 	"github.com/eclipse-csi/advisoryhub/shared/queue/memqueue"
 	"github.com/eclipse-csi/advisoryhub/shared/queue/sqsqueue"
+	"github.com/eclipse-csi/advisoryhub/shared/ratelimit"
 	"github.com/eclipse-csi/advisoryhub/shared/redact"
 	"github.com/eclipse-csi/advisoryhub/shared/webhook"
 )
@@ -51,6 +54,15 @@ type App struct {
 	Runner   *jobs.Runner
 	Registry *jobs.Registry
 	Sender   queue.Sender
+	Webhooks *app.Webhooks
+	// Limiter is the PostgreSQL rate limiter; Intake the public report
+	// service. Both are shared by the web handler and the scheduled
+	// sweeps that prune their tables.
+	Limiter *ratelimit.Limiter
+	Intake  *app.Intake
+	// Publications are the publication use cases: the web's publish and
+	// retry, the publish worker's publication.run handler and the reaper.
+	Publications *app.Publications
 
 	mem     *memqueue.Queue
 	sqs     *sqsqueue.Sender
@@ -95,6 +107,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			a.Logger.InfoContext(ctx, "migration applied", "version", r.Version, "source", filepath.Base(r.Source))
 		}
 	}
+	if err := a.ensureUnsortedProject(ctx, opts.Migrate); err != nil {
+		return nil, err
+	}
 	if a.Runner, err = jobs.NewRunner(jobs.RunnerConfig{DB: a.DB, Logger: a.Logger, Redact: Redact}); err != nil {
 		return nil, err
 	}
@@ -104,8 +119,21 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Outbox, err = postgres.NewOutbox(postgres.OutboxConfig{DB: a.DB, Sender: a.Sender, Logger: a.Logger, Redact: Redact}); err != nil {
 		return nil, err
 	}
+	if a.Webhooks, err = app.NewWebhooks(a.DB); err != nil {
+		return nil, err
+	}
+	a.Runner.HandleTx(app.KindProcessWebhook, a.Webhooks.Process)
+	if a.Limiter, err = ratelimit.New(ratelimit.Config{DB: a.DB, Enabled: cfg.RateLimit.Enabled}); err != nil {
+		return nil, err
+	}
+	if a.Intake, err = app.NewIntake(app.IntakeConfig{DB: a.DB, ALTCHAKey: []byte(a.Config.Intake.ALTCHAKey.Value())}); err != nil {
+		return nil, err
+	}
 	a.Registry = jobs.NewRegistry(a.DB, a.Logger, Redact)
 	a.registerJobs()
+	if err := a.buildPublications(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -213,7 +241,7 @@ func (a *App) registerJobs() {
 				return err
 			}
 			fmt.Fprintf(out, "schema at version %d\n", cur)
-			return nil
+			return a.ensureUnsortedProject(ctx, true)
 		},
 	})
 	a.Registry.AddCommand(jobs.Command{
@@ -233,16 +261,145 @@ func (a *App) registerJobs() {
 			return nil
 		},
 	})
+	a.registerAuditJobs()
+	a.registerIntakeJobs()
+}
+
+// registerIntakeJobs registers the hourly sweeps of the intake's
+// PostgreSQL state: rate-limit counters whose window has ended, and the
+// ALTCHA replay markers of expired challenges. Neither table is needed
+// past that point; the sweeps only keep them small.
+func (a *App) registerIntakeJobs() {
+	a.Registry.AddScheduled(jobs.Scheduled{
+		Name:  "rate-limit-prune",
+		Every: time.Hour,
+		Run: func(ctx context.Context) (any, error) {
+			n, err := a.Limiter.Prune(ctx)
+			return map[string]any{"deleted": n}, err
+		},
+	})
+	a.Registry.AddScheduled(jobs.Scheduled{
+		Name:  "altcha-replay-prune",
+		Every: time.Hour,
+		Run: func(ctx context.Context) (any, error) {
+			n, err := a.Intake.PruneReplayMarkers(ctx)
+			return map[string]any{"deleted": n}, err
+		},
+	})
+}
+
+// ensureUnsortedProject makes the `unsorted` sentinel project exist, bound
+// to OIDC_ADMIN_GROUP (INV-PROJECT-2), as the system principal. When the
+// schema is known to be in place (required: after migrations) a failure is
+// fatal; otherwise (a function's cold start, which must not depend on the
+// database) it is logged, and the migrate command ensures it instead.
+func (a *App) ensureUnsortedProject(ctx context.Context, required bool) error {
+	if a.Config.OIDC.AdminGroup == "" {
+		return nil
+	}
+	// A cold start must stay quick even when the database is unreachable.
+	timeout := 3 * time.Second
+	if required {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(postgres.AsSystem(ctx), timeout)
+	defer cancel()
+	if _, err := a.DB.EnsureUnsortedProject(ctx, a.Config.OIDC.AdminGroup); err != nil {
+		if required {
+			return fmt.Errorf("boot: %w", err)
+		}
+		a.Logger.WarnContext(ctx, "unsorted project not ensured", "error", Redact(err.Error()))
+	}
+	return nil
+}
+
+// registerAuditJobs registers the audit trail's job and commands: the daily
+// access-log partition maintenance (data-model §14.2) and the ledger's
+// hash-chain check.
+func (a *App) registerAuditJobs() {
+	maintain := func(ctx context.Context, days int, dryRun bool) (postgres.PartitionMaintenanceResult, error) {
+		res, err := a.DB.MaintainAccessLogPartitions(ctx, postgres.PartitionMaintenance{
+			Now: time.Now(), RetentionDays: days, DryRun: dryRun,
+		})
+		for _, s := range res.Skipped {
+			a.Logger.WarnContext(ctx, "access-log partition step skipped",
+				"partition", s.Partition, "step", s.Step, "error", s.Error)
+		}
+		return res, err
+	}
+	a.Registry.AddScheduled(jobs.Scheduled{
+		Name:  "access-log-partition-maintenance",
+		Every: 24 * time.Hour,
+		Run: func(ctx context.Context) (any, error) {
+			if !a.Config.Audit.AccessLogRetentionEnabled {
+				return map[string]any{"skipped": true}, nil
+			}
+			return maintain(ctx, a.Config.Audit.AccessLogRetentionDays, false)
+		},
+	})
+	a.Registry.AddCommand(jobs.Command{
+		Name:  "maintain-access-log-partitions",
+		Usage: "[--retention-days N] [--dry-run]: create this and next month's access-log partitions, drop expired ones",
+		Run: func(ctx context.Context, args []string, out io.Writer) error {
+			fs := flag.NewFlagSet("maintain-access-log-partitions", flag.ContinueOnError)
+			fs.SetOutput(out)
+			days := fs.Int("retention-days", a.Config.Audit.AccessLogRetentionDays, "drop months older than this many days (> 0)")
+			dryRun := fs.Bool("dry-run", false, "only list what would be created and dropped")
+			if err := fs.Parse(args); err != nil {
+				return err
+			}
+			if fs.NArg() > 0 {
+				return fmt.Errorf("maintain-access-log-partitions: unexpected arguments %q", fs.Args())
+			}
+			res, err := maintain(ctx, *days, *dryRun)
+			if err != nil {
+				return err
+			}
+			verb := ""
+			if res.DryRun {
+				verb = "would be "
+			}
+			fmt.Fprintf(out, "cutoff %s\n%screated: %s\n%sdropped: %s\n", res.Cutoff,
+				verb, strings.Join(res.Created, ", "), verb, strings.Join(res.Dropped, ", "))
+			for _, s := range res.Skipped {
+				fmt.Fprintf(out, "skipped %s %s: %s\n", s.Step, s.Partition, s.Error)
+			}
+			return nil
+		},
+	})
+	a.Registry.AddCommand(jobs.Command{
+		Name:  "verify-audit",
+		Usage: "check the audit ledger's hash chain; fails at the first broken link",
+		Run: func(ctx context.Context, _ []string, out io.Writer) error {
+			n, err := a.DB.CountAudit(ctx)
+			if err != nil {
+				return err
+			}
+			problems, err := a.DB.VerifyAuditChain(ctx)
+			if err != nil {
+				return err
+			}
+			if len(problems) == 0 {
+				fmt.Fprintf(out, "audit ledger intact: %d entries\n", n)
+				return nil
+			}
+			p := problems[0]
+			where := fmt.Sprintf("entry %d", p.ID)
+			if p.ID == 0 {
+				where = "chain head"
+			}
+			fmt.Fprintf(out, "audit ledger BROKEN at %s: %s\n", where, p.Problem)
+			if len(problems) > 1 {
+				fmt.Fprintf(out, "%d problems in total\n", len(problems))
+			}
+			return fmt.Errorf("audit ledger broken at %s: %s", where, p.Problem)
+		},
+	})
 }
 
 // Health returns the readiness checks of this deployment.
 func (a *App) Health() *health.Handler {
 	return health.New(a.Logger, health.Check{Name: "db", Timeout: 2 * time.Second, Run: a.DB.Ping})
-}
-
-// WebHandler is the web function's HTTP handler.
-func (a *App) WebHandler() http.Handler {
-	return frontend.New(frontend.Config{Logger: a.Logger, Health: a.Health()})
 }
 
 // Poll consumes the named SQS queues (all of them when none are named) with
@@ -289,5 +446,8 @@ func (a *App) Close(ctx context.Context) error {
 
 // WebhookHandler is the webhook function's HTTP handler.
 func (a *App) WebhookHandler() http.Handler {
-	return webhook.New(webhook.Config{Logger: a.Logger, Health: a.Health()})
+	return webhook.New(webhook.Config{
+		Logger: a.Logger, Health: a.Health(), Webhooks: a.Webhooks,
+		Secret: a.Config.GitHub.WebhookSecret.Value(),
+	})
 }

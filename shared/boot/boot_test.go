@@ -61,7 +61,7 @@ func TestBootResolvesDatabaseSecret(t *testing.T) {
 	for _, c := range app.Registry.Commands() {
 		names = append(names, c.Name)
 	}
-	for _, want := range []string{"outbox-sweep", "migrate", "failed-jobs"} {
+	for _, want := range []string{"outbox-sweep", "rate-limit-prune", "altcha-replay-prune", "migrate", "failed-jobs"} {
 		if !strings.Contains(strings.Join(names, ","), want) {
 			t.Errorf("%s not registered (have %v)", want, names)
 		}
@@ -69,6 +69,27 @@ func TestBootResolvesDatabaseSecret(t *testing.T) {
 	// The outbox sweep runs end to end through the registry.
 	if _, err := app.Registry.RunScheduled(ctx, "outbox-sweep"); err != nil {
 		t.Fatal(err)
+	}
+
+	// The intake sweeps delete what has expired and keep the rest.
+	if _, err := d.Exec(ctx, `INSERT INTO rate_limit_counters (route, subject, window_start, hits, expires_at) VALUES
+			('r', 'ip:1', now() - interval '2 hours', 3, now() - interval '1 hour'),
+			('r', 'ip:2', now() - interval '1 minute', 1, now() + interval '1 hour');
+		INSERT INTO altcha_replay_markers (challenge_hash, expires_at) VALUES
+			(sha256('old'), now() - interval '1 minute'), (sha256('new'), now() + interval '10 minutes')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, job := range []string{"rate-limit-prune", "altcha-replay-prune"} {
+		if _, err := app.Registry.RunScheduled(ctx, job); err != nil {
+			t.Fatalf("%s: %v", job, err)
+		}
+	}
+	var counters, markers int
+	if err := d.QueryRow(ctx, `SELECT (SELECT count(*) FROM rate_limit_counters), (SELECT count(*) FROM altcha_replay_markers)`).Scan(&counters, &markers); err != nil {
+		t.Fatal(err)
+	}
+	if counters != 1 || markers != 1 {
+		t.Errorf("after the sweeps: %d counters, %d replay markers; want 1 and 1", counters, markers)
 	}
 }
 

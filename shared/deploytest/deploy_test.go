@@ -24,7 +24,10 @@ func workerNames() []string { return []string{"publish", "notify", "similarity"}
 
 // The schedules every deployment declares (job names of the scheduled
 // function's {"job": ...} input).
-func requiredSchedules() []string { return []string{"outbox-sweep"} }
+func requiredSchedules() []string {
+	return []string{"outbox-sweep", "access-log-partition-maintenance", "rate-limit-prune", "altcha-replay-prune",
+		"publication-task-reaper"}
+}
 
 // The variables every function gets through Globals; config.Load reads
 // them.
@@ -77,7 +80,7 @@ func TestTemplateMatchesFunctions(t *testing.T) {
 
 // TestInfraMatchesTemplate is a grep-level check that the CDK app in infra/
 // (a separate module, not compiled here) declares the same functions as
-// template.yaml and the outbox-sweep schedule.
+// template.yaml and every required schedule.
 func TestInfraMatchesTemplate(t *testing.T) {
 	root := repoRoot(t)
 	src, err := os.ReadFile(filepath.Join(root, "infra", "stack.go"))

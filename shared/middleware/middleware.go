@@ -38,6 +38,7 @@ func RequestID(logger *slog.Logger) func(http.Handler) http.Handler {
 			}
 			w.Header().Set("X-Request-ID", id)
 			ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+			ctx = context.WithValue(ctx, routeKey{}, &routeHolder{})
 			ctx = obs.WithLogger(ctx, logger.With("request_id", id))
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
@@ -89,12 +90,41 @@ func Log(onPanic http.Handler) func(http.Handler) http.Handler {
 				if rec.status >= 500 {
 					level = slog.LevelError
 				}
-				log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "route", r.Pattern,
+				log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "route", Route(r),
 					"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
 			}()
 			next.ServeHTTP(rec, r)
 		})
 	}
+}
+
+type routeKey struct{}
+
+// routeHolder receives the pattern the innermost mux matched: muxes set
+// r.Pattern on their own copy of the request, which the outer middleware
+// never sees.
+type routeHolder struct{ pattern string }
+
+// Routed wraps a ServeMux so that the pattern it matched is visible to the
+// middleware around it (Route). With nested muxes the innermost wins.
+func Routed(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if h, ok := r.Context().Value(routeKey{}).(*routeHolder); ok && h.pattern == "" {
+				h.pattern = r.Pattern
+			}
+		}()
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// Route returns the pattern that served r: the one recorded by Routed, else
+// r.Pattern. Empty when nothing matched.
+func Route(r *http.Request) string {
+	if h, ok := r.Context().Value(routeKey{}).(*routeHolder); ok && h.pattern != "" {
+		return h.pattern
+	}
+	return r.Pattern
 }
 
 // Chain applies middleware so that the first one listed is outermost.
