@@ -56,6 +56,18 @@ type Config struct {
 	SubnetIDs       []string
 	SecurityGroupID string
 
+	// Plain settings passed as environment variables.
+	OIDCIssuerURL        string // OIDC_ISSUER_URL (web)
+	OIDCClientID         string // OIDC_RP_CLIENT_ID (web)
+	OIDCAdminGroup       string // OIDC_ADMIN_GROUP (all)
+	BaseURL              string // ADVISORYHUB_BASE_URL (web)
+	PubRepoURL           string // PUB_REPO_URL (publish)
+	PubRepoAuth          string // PUB_REPO_AUTH: token or ssh (publish)
+	PubRepoBranch        string // PUB_REPO_BRANCH (publish)
+	PubCommitAuthorName  string // PUB_COMMIT_AUTHOR_NAME (publish)
+	PubCommitAuthorEmail string // PUB_COMMIT_AUTHOR_EMAIL (publish)
+	PubCVEAssignerOrgID  string // PUB_CVE_ASSIGNER_ORG_ID (publish)
+
 	LogLevel              string // DEBUG, INFO, WARN, ERROR
 	LogRetentionDays      int
 	SimilarityConcurrency int
@@ -144,6 +156,16 @@ func configFromContext(get func(key string) any) (Config, error) {
 		LogRetentionDays:          num("logRetentionDays", 30),
 		SimilarityConcurrency:     num("similarityConcurrency", 2),
 		AlarmTopicARN:             str("alarmTopicArn", ""),
+		OIDCIssuerURL:             str("oidcIssuerUrl", ""),
+		OIDCClientID:              str("oidcClientId", ""),
+		OIDCAdminGroup:            str("oidcAdminGroup", "advisoryhub-security"),
+		BaseURL:                   str("baseUrl", ""),
+		PubRepoURL:                str("pubRepoUrl", ""),
+		PubRepoAuth:               str("pubRepoAuth", "token"),
+		PubRepoBranch:             str("pubRepoBranch", "main"),
+		PubCommitAuthorName:       str("pubCommitAuthorName", "AdvisoryHub Bot"),
+		PubCommitAuthorEmail:      str("pubCommitAuthorEmail", "advisoryhub-bot@example.org"),
+		PubCVEAssignerOrgID:       str("pubCveAssignerOrgId", ""),
 	}
 	errs = append(errs, c.validate()...)
 	return c, errors.Join(errs...)
@@ -154,9 +176,15 @@ func (c Config) validate() []error {
 	if !secretARNPattern.MatchString(c.DatabaseURLSecretARN) {
 		errs = append(errs, fmt.Errorf("databaseUrlSecretArn %q: want the full ARN of a Secrets Manager secret", c.DatabaseURLSecretARN))
 	}
+	// The web function refuses to start in production without SESSION_SECRET.
+	if !secretARNPattern.MatchString(c.SessionSecretARN) {
+		errs = append(errs, fmt.Errorf("sessionSecretArn %q: want the full ARN of a Secrets Manager secret", c.SessionSecretARN))
+	}
+	if c.PubRepoAuth != "token" && c.PubRepoAuth != "ssh" {
+		errs = append(errs, fmt.Errorf("pubRepoAuth %q: want token or ssh", c.PubRepoAuth))
+	}
 	for key, arn := range map[string]string{
 		"oidcClientSecretArn":       c.OIDCClientSecretARN,
-		"sessionSecretArn":          c.SessionSecretARN,
 		"altchaHmacKeyArn":          c.AltchaHMACKeyARN,
 		"githubAppWebhookSecretArn": c.GitHubAppWebhookSecretARN,
 		"githubAppPrivateKeyArn":    c.GitHubAppPrivateKeyARN,

@@ -50,6 +50,7 @@ type functionSpec struct {
 	memoryMB    int
 	timeout     time.Duration
 	secrets     map[string]string // env var -> secret ARN ("" = not configured)
+	env         map[string]string // plain env vars of this function
 	url         bool              // public function URL (auth NONE)
 	queue       string            // the queue it consumes, "" for none
 	batchSize   int
@@ -61,13 +62,18 @@ func functionSpecs(c Config) []functionSpec {
 		{name: "web", description: "AdvisoryHub HTML UI, /api/, /report/, /healthz, /readyz.",
 			memoryMB: 512, timeout: 30 * time.Second, url: true,
 			secrets: map[string]string{"OIDC_RP_CLIENT_SECRET": c.OIDCClientSecretARN, "SESSION_SECRET": c.SessionSecretARN,
-				"ALTCHA_HMAC_KEY": c.AltchaHMACKeyARN}},
+				"ALTCHA_HMAC_KEY": c.AltchaHMACKeyARN},
+			env: map[string]string{"OIDC_ISSUER_URL": c.OIDCIssuerURL, "OIDC_RP_CLIENT_ID": c.OIDCClientID,
+				"ADVISORYHUB_BASE_URL": c.BaseURL, "USE_X_FORWARDED_PROTO": "true"}},
 		{name: "webhook", description: "AdvisoryHub GitHub App webhook receiver (HMAC checked in code).",
 			memoryMB: 256, timeout: 15 * time.Second, url: true,
 			secrets: map[string]string{"GITHUB_APP_WEBHOOK_SECRET": c.GitHubAppWebhookSecretARN}},
 		{name: "publish", description: "AdvisoryHub publish worker (OSV/CSAF/CVE export, git push).",
 			memoryMB: 1024, timeout: 660 * time.Second, queue: "publish", batchSize: 1,
-			secrets: map[string]string{"GITHUB_APP_PRIVATE_KEY": c.GitHubAppPrivateKeyARN, "PUB_REPO_TOKEN": c.PubRepoTokenARN}},
+			secrets: map[string]string{"GITHUB_APP_PRIVATE_KEY": c.GitHubAppPrivateKeyARN, "PUB_REPO_TOKEN": c.PubRepoTokenARN},
+			env: map[string]string{"PUB_REPO_URL": c.PubRepoURL, "PUB_REPO_AUTH": c.PubRepoAuth, "PUB_REPO_BRANCH": c.PubRepoBranch,
+				"PUB_COMMIT_AUTHOR_NAME": c.PubCommitAuthorName, "PUB_COMMIT_AUTHOR_EMAIL": c.PubCommitAuthorEmail,
+				"PUB_CVE_ASSIGNER_ORG_ID": c.PubCVEAssignerOrgID}},
 		{name: "notify", description: "AdvisoryHub notify worker (email).",
 			memoryMB: 256, timeout: 60 * time.Second, queue: "notify", batchSize: 10,
 			secrets: map[string]string{"EMAIL_HOST_PASSWORD": c.EmailHostPasswordARN}},
@@ -193,6 +199,8 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 		"QUEUE_URL_SIMILARITY": *queues["similarity"].QueueUrl(),
 		"LOG_LEVEL":            c.LogLevel,
 		"LOG_FORMAT":           "json",
+		"ADVISORYHUB_ENV":      "production",
+		"OIDC_ADMIN_GROUP":     c.OIDCAdminGroup,
 	}
 
 	fns := map[string]awslambda.Function{}
@@ -220,6 +228,9 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 
 		env := map[string]*string{}
 		for k, v := range sharedEnv {
+			env[k] = jsii.String(v)
+		}
+		for k, v := range spec.env {
 			env[k] = jsii.String(v)
 		}
 		var secretARNs []string

@@ -14,8 +14,9 @@ import (
 )
 
 const (
-	testDBSecret    = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:advisoryhub/db-AbCdEf"
-	testEmailSecret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:advisoryhub/smtp-GhIjKl"
+	testDBSecret      = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:advisoryhub/db-AbCdEf"
+	testEmailSecret   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:advisoryhub/smtp-GhIjKl"
+	testSessionSecret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:advisoryhub/session-MnOpQr"
 )
 
 // testContext is a complete deployment context with one optional secret
@@ -24,6 +25,7 @@ func testContext(buildDir string) map[string]any {
 	return map[string]any{
 		"buildDir":             buildDir,
 		"databaseUrlSecretArn": testDBSecret,
+		"sessionSecretArn":     testSessionSecret,
 		"emailHostPasswordArn": testEmailSecret,
 		"subnetIds":            "subnet-0a1b2c3d,subnet-4e5f6a7b",
 		"securityGroupId":      "sg-0123abcd",
@@ -136,9 +138,11 @@ func TestStackSynth(t *testing.T) {
 
 	// Every function gets the shared variables and its own secret ones.
 	wantEnv := map[string][]string{
-		"Web":        {"OIDC_RP_CLIENT_SECRET", "SESSION_SECRET", "ALTCHA_HMAC_KEY"},
-		"Webhook":    {"GITHUB_APP_WEBHOOK_SECRET"},
-		"Publish":    {"GITHUB_APP_PRIVATE_KEY", "PUB_REPO_TOKEN"},
+		"Web": {"OIDC_RP_CLIENT_SECRET", "SESSION_SECRET", "ALTCHA_HMAC_KEY",
+			"OIDC_ISSUER_URL", "OIDC_RP_CLIENT_ID", "ADVISORYHUB_BASE_URL", "USE_X_FORWARDED_PROTO"},
+		"Webhook": {"GITHUB_APP_WEBHOOK_SECRET"},
+		"Publish": {"GITHUB_APP_PRIVATE_KEY", "PUB_REPO_TOKEN", "PUB_REPO_URL", "PUB_REPO_AUTH", "PUB_REPO_BRANCH",
+			"PUB_COMMIT_AUTHOR_NAME", "PUB_COMMIT_AUTHOR_EMAIL", "PUB_CVE_ASSIGNER_ORG_ID"},
 		"Notify":     {"EMAIL_HOST_PASSWORD"},
 		"Similarity": {"SIMILARITY_LLM_API_KEY"},
 		"Scheduled":  {"GITHUB_APP_PRIVATE_KEY"},
@@ -160,7 +164,7 @@ func TestStackSynth(t *testing.T) {
 		}
 		slices.Sort(got)
 		prefix := strings.TrimSuffix(id[:strings.Index(id, "Function")+len("Function")], "Function")
-		want := append([]string{"DATABASE_URL", "LOG_FORMAT", "LOG_LEVEL", "QUEUE_BACKEND",
+		want := append([]string{"DATABASE_URL", "LOG_FORMAT", "LOG_LEVEL", "QUEUE_BACKEND", "ADVISORYHUB_ENV", "OIDC_ADMIN_GROUP",
 			"QUEUE_URL_NOTIFY", "QUEUE_URL_PUBLISH", "QUEUE_URL_SIMILARITY"}, wantEnv[prefix]...)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
