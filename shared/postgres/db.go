@@ -24,7 +24,16 @@ type DB struct {
 	outbox *Outbox
 	// pending collects outbox row ids written inside the current transaction.
 	pending *[]int64
+
+	// principal is who the transaction acts as for row-level security
+	// (hasPrincipal: inside InTx).
+	principal    Principal
+	hasPrincipal bool
 }
+
+// actsAs reports whether db is a transaction whose row-level-security
+// principal is exactly p.
+func (db *DB) actsAs(p Principal) bool { return db.tx != nil && db.hasPrincipal && db.principal == p }
 
 // Options tunes Open.
 type Options struct {
@@ -128,7 +137,7 @@ func (db *DB) InTx(ctx context.Context, opts pgx.TxOptions, fn func(*DB) error) 
 				p.userSetting(), p.adminSetting()); err != nil {
 				return fmt.Errorf("set principal: %w", err)
 			}
-			return fn(&DB{pool: db.pool, tx: tx, outbox: db.outbox, pending: &pending})
+			return fn(&DB{pool: db.pool, tx: tx, outbox: db.outbox, pending: &pending, principal: p, hasPrincipal: true})
 		})
 		if !retryable(err) {
 			break
