@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -169,7 +170,7 @@ func (s *Advisories) WithdrawReassignment(ctx context.Context, c Caller, id advi
 // is stamped, a version is appended, and the request is cleared as
 // accepted.
 func (s *Advisories) AcceptReassignment(ctx context.Context, c Caller, id advisory.ID, projectSlug string) (*advisory.Advisory, error) {
-	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+	return s.changeForSuggestedTeam(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		if err := a.Allows(advisory.ActionWithdrawReassignment); err != nil {
 			return err
 		}
@@ -229,4 +230,37 @@ func (s *Advisories) CheckApproveWithdrawal(ctx context.Context, c Caller, id ad
 		}
 		return allows(c, a, t, advisory.ActionCancelWithdrawal, access.CapApproveWithdrawal)
 	})
+}
+
+// changeForSuggestedTeam is change for the one action a caller may take on
+// an advisory they cannot see: accepting a reassignment to a project whose
+// security team they are on (permissions note n, lifecycle D3). Row-level
+// security would hide the row from them, so the advisory is read and locked
+// as the system principal; whether the caller may act is still decided by
+// shared/access alone, and anyone else gets the same NotFound as for a
+// missing advisory (INV-PRIVACY-1). The audit entries name the caller.
+func (s *Advisories) changeForSuggestedTeam(ctx context.Context, c Caller, id advisory.ID, fn func(*postgres.DB, *advisory.Advisory, access.Target) error) (*advisory.Advisory, error) {
+	var out *advisory.Advisory
+	err := s.db.InTx(postgres.AsSystem(ctx), pgx.TxOptions{}, func(tx *postgres.DB) error {
+		a, err := tx.AdvisoryByIDForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		t, err := tx.AccessTarget(ctx, a)
+		if err != nil {
+			return err
+		}
+		if !access.Visible(c.Subject(), t) && !access.Allowed(c.Subject(), access.CapAcceptReassignment, t) {
+			return fmt.Errorf("advisory %v: %w", a.AdvisoryID, advisory.ErrNotFound)
+		}
+		if err := fn(tx, a, t); err != nil {
+			return err
+		}
+		out = a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -150,6 +150,11 @@ func TestReassignmentRequests(t *testing.T) {
 			actions: []string{"advisory.project_changed", "advisory.reassignment_request_cleared"}, check: movedTo("jetty")},
 		{name: "accept suggestion, suggested team member", setup: pending, caller: asMover, do: accept(""), versions: 1,
 			actions: []string{"advisory.project_changed", "advisory.reassignment_request_cleared"}, check: movedTo("jetty")},
+		// Note n: a member of the suggested team only, who cannot see the
+		// advisory before the move, may accept; a stranger may not even see it.
+		{name: "accept suggestion, suggested team only", setup: pending, caller: asJettyOwner, do: accept(""), versions: 1,
+			actions: []string{"advisory.project_changed", "advisory.reassignment_request_cleared"}, check: movedTo("jetty")},
+		{name: "accept, stranger", setup: pending, caller: asStranger, do: accept(""), kind: apperr.NotFound},
 		{name: "admin picks another project", setup: pending, caller: asAdmin, do: accept("unsorted"), versions: 1,
 			actions: []string{"advisory.project_changed", "advisory.reassignment_request_cleared"}, check: movedTo("unsorted")},
 		{name: "accept, current team only", setup: pending, caller: asOwner, do: accept(""), kind: apperr.Forbidden},

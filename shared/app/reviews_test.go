@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/eclipse-csi/advisoryhub/shared/access"
@@ -9,6 +10,7 @@ import (
 	"github.com/eclipse-csi/advisoryhub/shared/app"
 	"github.com/eclipse-csi/advisoryhub/shared/apperr"
 	"github.com/eclipse-csi/advisoryhub/shared/postgres"
+	"github.com/eclipse-csi/advisoryhub/shared/publication"
 )
 
 // submitted is a lantern draft its owner submitted for review.
@@ -242,12 +244,13 @@ func TestWithdrawReopenRevokeReview(t *testing.T) {
 	})
 }
 
-// TestReviewScenario walks a non-mature draft through review up to the
-// point where its team may publish (the publication itself comes with the
-// publication service), and shows a mature team publishes without review.
+// TestReviewScenario walks a non-mature draft through review to its
+// publication into a real bare repository, and shows a mature team
+// publishes directly, without review (issue 6 acceptance; INV-PERM-1..3).
 func TestReviewScenario(t *testing.T) {
 	t.Parallel()
-	f := newAdvFixture(t)
+	pf := newPubFixture(t)
+	f := pf.advFixture
 	ctx := context.Background()
 	a := f.lanternDraft(t)
 	owner := f.owner.Subject()
@@ -287,11 +290,26 @@ func TestReviewScenario(t *testing.T) {
 	if !canPublish(owner) {
 		t.Error("the team may not publish an approved draft (INV-PERM-1)")
 	}
+	published := func(a *advisory.Advisory, c app.Caller) {
+		t.Helper()
+		task := pf.publish(t, c, a)
+		step("publish", pf.run(t, pf.pubs, task))
+		if got := f.reload(t, a); got.State != advisory.StatePublished || got.PublishedAt == nil {
+			t.Fatalf("after publication: state %s, published_at %v", got.State, got.PublishedAt)
+		}
+		if done := pf.task(t, task.ID); done.Status != publication.StatusSucceeded || done.CommitSHA == "" {
+			t.Fatalf("publication task %+v", done)
+		}
+	}
+	published(a, f.owner)
 	want := []string{"advisory.created", "advisory.submitted_for_review", "advisory.review_changes_requested",
 		"review.task_status_changed", "comment.created", "advisory.edited", "advisory.submitted_for_review",
-		"advisory.review_approved", "review.task_status_changed"}
+		"advisory.review_approved", "review.task_status_changed", "publication.export_started"}
 	var got []string
 	for _, r := range f.audits(t, a) {
+		if strings.HasPrefix(r.Action, "publication.") && r.Action != "publication.export_started" || r.Action == "advisory.published" {
+			continue // the worker's build, git and completion entries are the publication tests' business
+		}
 		got = append(got, r.Action)
 	}
 	if len(got) != len(want) {
@@ -303,9 +321,10 @@ func TestReviewScenario(t *testing.T) {
 		}
 	}
 
-	// Mature publisher: no review needed (INV-PERM-2).
+	// Mature publisher: no review needed (INV-PERM-2), published directly.
 	m := f.draft(t, "jetty", f.jettyOwner)
 	if !access.Allowed(f.jettyOwner.Subject(), access.CapPublish, f.target(t, m)) {
 		t.Error("a mature publisher may not publish an unreviewed draft")
 	}
+	published(m, f.jettyOwner)
 }
