@@ -223,15 +223,27 @@ func (s *Advisories) List(ctx context.Context, c Caller, f postgres.AdvisoryFilt
 // change runs fn on advisory id, locked, in one transaction acting as c,
 // after checking that c may see it; fn authorizes the change itself.
 func (s *Advisories) change(ctx context.Context, c Caller, id advisory.ID, fn func(*postgres.DB, *advisory.Advisory, access.Target) error) (*advisory.Advisory, error) {
+	return s.lockedChange(c.principal(ctx), c, id, access.Visible, fn)
+}
+
+// lockedChange runs fn on advisory id, locked, in one transaction acting as
+// the principal in ctx, after reach says c may reach the advisory at all; a
+// caller it refuses gets the same error as for a missing advisory
+// (INV-PRIVACY-1).
+func (s *Advisories) lockedChange(ctx context.Context, c Caller, id advisory.ID, reach func(access.Subject, access.Target) bool,
+	fn func(*postgres.DB, *advisory.Advisory, access.Target) error) (*advisory.Advisory, error) {
 	var out *advisory.Advisory
-	err := s.db.InTx(c.principal(ctx), pgx.TxOptions{}, func(tx *postgres.DB) error {
+	err := s.db.InTx(ctx, pgx.TxOptions{}, func(tx *postgres.DB) error {
 		a, err := tx.AdvisoryByIDForUpdate(ctx, id)
 		if err != nil {
 			return err
 		}
-		t, err := visible(ctx, tx, c, a)
+		t, err := tx.AccessTarget(ctx, a)
 		if err != nil {
 			return err
+		}
+		if !reach(c.Subject(), t) {
+			return fmt.Errorf("advisory %v: %w", a.AdvisoryID, advisory.ErrNotFound)
 		}
 		if err := fn(tx, a, t); err != nil {
 			return err

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -240,27 +239,8 @@ func (s *Advisories) CheckApproveWithdrawal(ctx context.Context, c Caller, id ad
 // shared/access alone, and anyone else gets the same NotFound as for a
 // missing advisory (INV-PRIVACY-1). The audit entries name the caller.
 func (s *Advisories) changeForSuggestedTeam(ctx context.Context, c Caller, id advisory.ID, fn func(*postgres.DB, *advisory.Advisory, access.Target) error) (*advisory.Advisory, error) {
-	var out *advisory.Advisory
-	err := s.db.InTx(postgres.AsSystem(ctx), pgx.TxOptions{}, func(tx *postgres.DB) error {
-		a, err := tx.AdvisoryByIDForUpdate(ctx, id)
-		if err != nil {
-			return err
-		}
-		t, err := tx.AccessTarget(ctx, a)
-		if err != nil {
-			return err
-		}
-		if !access.Visible(c.Subject(), t) && !access.Allowed(c.Subject(), access.CapAcceptReassignment, t) {
-			return fmt.Errorf("advisory %v: %w", a.AdvisoryID, advisory.ErrNotFound)
-		}
-		if err := fn(tx, a, t); err != nil {
-			return err
-		}
-		out = a
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	reach := func(sub access.Subject, t access.Target) bool {
+		return access.Visible(sub, t) || access.Allowed(sub, access.CapAcceptReassignment, t)
 	}
-	return out, nil
+	return s.lockedChange(postgres.AsSystem(ctx), c, id, reach, fn)
 }
