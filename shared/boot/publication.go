@@ -3,11 +3,14 @@ package boot
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/eclipse-csi/advisoryhub/shared/app"
+	"github.com/eclipse-csi/advisoryhub/shared/csaf"
+	"github.com/eclipse-csi/advisoryhub/shared/csafprovider"
 	"github.com/eclipse-csi/advisoryhub/shared/gitrepo"
 	"github.com/eclipse-csi/advisoryhub/shared/jobs"
 	"github.com/eclipse-csi/advisoryhub/shared/metrics"
@@ -47,9 +50,9 @@ func (a *App) buildPublications() error {
 				key = b
 			}
 			cfg.SSHKey = key
-			// The host key is trusted on first use and pinned for the life
-			// of this process; a durable pin needs a column for it.
-			cfg.HostKeys = &gitrepo.MemoryHostKeys{}
+			// The host key is trusted on first use and pinned in PostgreSQL,
+			// so every later publish, in any instance, requires it.
+			cfg.HostKeys = a.DB.SSHHostKeys()
 		}
 		var err error
 		if repo, err = gitrepo.New(cfg); err != nil {
@@ -60,10 +63,14 @@ func (a *App) buildPublications() error {
 	if a.Config.Lambda {
 		rec = metrics.NewEMF(os.Stdout, nil)
 	}
+	derive, err := a.csafProvider()
+	if err != nil {
+		return err
+	}
 	pubs, err := app.NewPublications(app.PublicationsConfig{
 		DB: a.DB, Repo: repo, Branch: pc.Branch, Templates: templates, Token: pc.Token.Value(),
 		CVEAssignerOrgID: pc.CVEAssignerOrgID, CVEAssignerShortName: pc.CVEAssignerShortName,
-		StaleRunning: pc.StaleRunning, StaleQueued: pc.StaleQueued, Metrics: rec,
+		StaleRunning: pc.StaleRunning, StaleQueued: pc.StaleQueued, Metrics: rec, Derive: derive,
 	})
 	if err != nil {
 		return err
@@ -78,4 +85,43 @@ func (a *App) buildPublications() error {
 		},
 	})
 	return nil
+}
+
+// csafProvider returns the Derive hook that keeps the repository a CSAF 2.0
+// trusted provider (issue 7 item 6): provider-metadata.json, index.txt,
+// changes.csv, the ROLIE feed, hashes and, with a signing key, signatures,
+// derived in the same commit as the documents. Nil when
+// PUB_CSAF_PROVIDER_URL is unset.
+func (a *App) csafProvider() (func(context.Context, fs.FS, []string) ([]gitrepo.File, error), error) {
+	pc := a.Config.Publication
+	if pc.CSAFProviderURL == "" {
+		return nil, nil
+	}
+	root, _, _ := strings.Cut(pc.CSAFPathTemplate, "/")
+	prov, err := csafprovider.New(csafprovider.Config{
+		Root:    root,
+		BaseURL: strings.TrimRight(pc.CSAFProviderURL, "/") + "/",
+		Publisher: csafprovider.Publisher{
+			Category: "vendor", Name: csaf.PublisherName, Namespace: csaf.PublisherNamespace,
+		},
+		SigningKey:           []byte(pc.CSAFSigningKey.Value()),
+		SigningKeyPassphrase: []byte(pc.CSAFSigningKeyPassphrase.Value()),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("boot: CSAF provider: %w", err)
+	}
+	return func(ctx context.Context, tree fs.FS, changed []string) ([]gitrepo.File, error) {
+		res, err := prov.Build(tree, changed...)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range res.Problems {
+			a.Logger.WarnContext(ctx, "CSAF provider layout problem", "problem", fmt.Sprint(p))
+		}
+		files := make([]gitrepo.File, len(res.Files))
+		for i, f := range res.Files {
+			files[i] = gitrepo.File{Path: f.Path, Content: f.Content}
+		}
+		return files, nil
+	}, nil
 }

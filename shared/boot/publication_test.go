@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,7 +30,9 @@ func TestBootPublication(t *testing.T) {
 		t.Fatalf("git init: %v %s", err, out)
 	}
 	ctx := context.Background()
-	a, err := boot.New(ctx, load(t, map[string]string{"DATABASE_URL": d.AppURL, "PUB_REPO_URL": "file://" + bare}),
+	a, err := boot.New(ctx, load(t, map[string]string{"DATABASE_URL": d.AppURL, "PUB_REPO_URL": "file://" + bare,
+		"PUB_CSAF_PATH_TEMPLATE": "csaf/{year}/{advisory_id_lower}.json",
+		"PUB_CSAF_PROVIDER_URL":  "https://advisories.example.org/.well-known/csaf/"}),
 		boot.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -109,5 +112,22 @@ func TestBootPublication(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "Publish advisory "+string(adv.AdvisoryID)) || !strings.Contains(string(out), publication.TrailerID(task.ID)) {
 		t.Errorf("commit message %q", out)
+	}
+
+	// The repository is a CSAF provider: the layout files are derived in
+	// the same commit as the document (issue 7 item 6).
+	tree, err := exec.Command("git", "-C", bare, "ls-tree", "-r", "--name-only", "main").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ls-tree: %v %s", err, tree)
+	}
+	doc := "csaf/" + time.Now().UTC().Format("2006") + "/" + strings.ToLower(string(adv.AdvisoryID)) + ".json"
+	for _, want := range []string{doc, doc + ".sha256", doc + ".sha512", "csaf/provider-metadata.json", "csaf/index.txt", "csaf/changes.csv"} {
+		if !strings.Contains("\n"+string(tree), "\n"+want+"\n") {
+			t.Errorf("%s missing from the published tree:\n%s", want, tree)
+		}
+	}
+	index, _ := exec.Command("git", "-C", bare, "show", "main:csaf/index.txt").CombinedOutput()
+	if !strings.Contains(string(index), strings.TrimPrefix(doc, "csaf/")) {
+		t.Errorf("index.txt does not list %s:\n%s", doc, index)
 	}
 }

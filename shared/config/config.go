@@ -63,6 +63,16 @@ type Publication struct {
 	CVEAssignerOrgID     string // PUB_CVE_ASSIGNER_ORG_ID (v4 UUID)
 	CVEAssignerShortName string // PUB_CVE_ASSIGNER_SHORT_NAME
 
+	// CSAFProviderURL (PUB_CSAF_PROVIDER_URL) is the https URL at which the
+	// repository's CSAF directory is served; set, every publication also
+	// maintains the CSAF 2.0 §7 trusted-provider files there.
+	CSAFProviderURL string
+	// CSAFSigningKey (PUB_CSAF_SIGNING_KEY, armored OpenPGP private key,
+	// value or ARN) and its passphrase (PUB_CSAF_SIGNING_KEY_PASSPHRASE)
+	// sign every CSAF document.
+	CSAFSigningKey           Secret
+	CSAFSigningKeyPassphrase Secret
+
 	// StaleRunning (PUB_TASK_STALE_RUNNING_AFTER_SECONDS) must exceed the
 	// worker's hard limit; StaleQueued (PUB_TASK_STALE_QUEUED_AFTER_SECONDS)
 	// the queue's redelivery window.
@@ -259,13 +269,15 @@ type AWS struct {
 // Add new secret fields here.
 func (c *Config) Secrets() map[string]*Secret {
 	return map[string]*Secret{
-		"DATABASE_URL":              &c.DB.URL,
-		"OIDC_RP_CLIENT_SECRET":     &c.OIDC.ClientSecret,
-		"SESSION_SECRET":            &c.Web.SessionSecret,
-		"GITHUB_APP_WEBHOOK_SECRET": &c.GitHub.WebhookSecret,
-		"ALTCHA_HMAC_KEY":           &c.Intake.ALTCHAKey,
-		"PUB_REPO_TOKEN":            &c.Publication.Token,
-		"PUB_REPO_SSH_KEY":          &c.Publication.SSHKey,
+		"DATABASE_URL":                    &c.DB.URL,
+		"OIDC_RP_CLIENT_SECRET":           &c.OIDC.ClientSecret,
+		"SESSION_SECRET":                  &c.Web.SessionSecret,
+		"GITHUB_APP_WEBHOOK_SECRET":       &c.GitHub.WebhookSecret,
+		"ALTCHA_HMAC_KEY":                 &c.Intake.ALTCHAKey,
+		"PUB_REPO_TOKEN":                  &c.Publication.Token,
+		"PUB_CSAF_SIGNING_KEY":            &c.Publication.CSAFSigningKey,
+		"PUB_CSAF_SIGNING_KEY_PASSPHRASE": &c.Publication.CSAFSigningKeyPassphrase,
+		"PUB_REPO_SSH_KEY":                &c.Publication.SSHKey,
 	}
 }
 
@@ -386,6 +398,12 @@ func (l *loader) loadPublication(c *Config) {
 		l.errs = append(l.errs, fmt.Errorf("PUB_CVE_ASSIGNER_ORG_ID: %q is not a v4 UUID", p.CVEAssignerOrgID))
 	}
 	p.CVEAssignerShortName = l.str("PUB_CVE_ASSIGNER_SHORT_NAME", "eclipse")
+	p.CSAFProviderURL = l.str("PUB_CSAF_PROVIDER_URL", "")
+	if u := p.CSAFProviderURL; u != "" && !strings.HasPrefix(u, "https://") {
+		l.errs = append(l.errs, fmt.Errorf("PUB_CSAF_PROVIDER_URL: %q must be an https:// URL (CSAF 2.0 §7.1)", u))
+	}
+	p.CSAFSigningKey = NewSecret(l.str("PUB_CSAF_SIGNING_KEY", ""))
+	p.CSAFSigningKeyPassphrase = NewSecret(l.str("PUB_CSAF_SIGNING_KEY_PASSPHRASE", ""))
 	// Publication's hard limit is 660 s (operations §8): the running
 	// threshold must exceed it.
 	p.StaleRunning = time.Duration(l.int("PUB_TASK_STALE_RUNNING_AFTER_SECONDS", 1800, 661, 86400)) * time.Second
