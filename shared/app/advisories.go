@@ -234,16 +234,9 @@ func (s *Advisories) lockedChange(ctx context.Context, c Caller, id advisory.ID,
 	fn func(*postgres.DB, *advisory.Advisory, access.Target) error) (*advisory.Advisory, error) {
 	var out *advisory.Advisory
 	err := s.db.InTx(ctx, pgx.TxOptions{}, func(tx *postgres.DB) error {
-		a, err := tx.AdvisoryByIDForUpdate(ctx, id)
+		a, t, err := lockReachable(ctx, tx, c, id, reach)
 		if err != nil {
 			return err
-		}
-		t, err := tx.AccessTarget(ctx, a)
-		if err != nil {
-			return err
-		}
-		if !reach(c.Subject(), t) {
-			return fmt.Errorf("advisory %v: %w", a.AdvisoryID, advisory.ErrNotFound)
 		}
 		if err := fn(tx, a, t); err != nil {
 			return err
@@ -262,14 +255,39 @@ func (s *Advisories) lockedChange(ctx context.Context, c Caller, id advisory.ID,
 // security normally hides such an advisory already; this is the
 // application layer of INV-CONF-2.
 func visible(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory) (access.Target, error) {
+	return reachable(ctx, tx, c, a, access.Visible)
+}
+
+// reachable is visible with the rule of who may reach the advisory given.
+func reachable(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, reach func(access.Subject, access.Target) bool) (access.Target, error) {
 	t, err := tx.AccessTarget(ctx, a)
 	if err != nil {
 		return access.Target{}, err
 	}
-	if !access.Visible(c.Subject(), t) {
+	if !reach(c.Subject(), t) {
 		return access.Target{}, fmt.Errorf("advisory %v: %w", a.AdvisoryID, advisory.ErrNotFound)
 	}
 	return t, nil
+}
+
+// lockVisible locks advisory id and loads its access facts for a caller
+// who may see it.
+func lockVisible(ctx context.Context, tx *postgres.DB, c Caller, id advisory.ID) (*advisory.Advisory, access.Target, error) {
+	return lockReachable(ctx, tx, c, id, access.Visible)
+}
+
+// lockReachable locks advisory id and loads its access facts, refusing a
+// caller reach excludes as visible does.
+func lockReachable(ctx context.Context, tx *postgres.DB, c Caller, id advisory.ID, reach func(access.Subject, access.Target) bool) (*advisory.Advisory, access.Target, error) {
+	a, err := tx.AdvisoryByIDForUpdate(ctx, id)
+	if err != nil {
+		return nil, access.Target{}, err
+	}
+	t, err := reachable(ctx, tx, c, a, reach)
+	if err != nil {
+		return nil, access.Target{}, err
+	}
+	return a, t, nil
 }
 
 // projectRef looks up the project a change names by slug; an unknown slug

@@ -243,20 +243,6 @@ func allows(c Caller, a *advisory.Advisory, t access.Target, w advisory.Action, 
 	return access.Check(c.Subject(), cap, t)
 }
 
-// lockVisible locks advisory id and refuses it as not found unless c may
-// see it.
-func lockVisible(ctx context.Context, tx *postgres.DB, c Caller, id advisory.ID) (*advisory.Advisory, access.Target, error) {
-	a, err := tx.AdvisoryByIDForUpdate(ctx, id)
-	if err != nil {
-		return nil, access.Target{}, err
-	}
-	t, err := visible(ctx, tx, c, a)
-	if err != nil {
-		return nil, access.Target{}, err
-	}
-	return a, t, nil
-}
-
 func reviewValue(s advisory.ReviewStatus) map[string]any { return map[string]any{"review_status": s} }
 
 // taskStatusChanged is the structured review.task_status_changed twin of a
