@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -132,11 +133,7 @@ func (db *DB) InTx(ctx context.Context, opts pgx.TxOptions, fn func(*DB) error) 
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
 		pending = pending[:0]
-		err = pgx.BeginTxFunc(ctx, db.pool, opts, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, "SELECT set_config('advisoryhub.user_id', $1, true), set_config('advisoryhub.is_admin', $2, true)",
-				p.userSetting(), p.adminSetting()); err != nil {
-				return fmt.Errorf("set principal: %w", err)
-			}
+		err = pgx.BeginTxFunc(ctx, db.pool, beginAs(opts, p), func(tx pgx.Tx) error {
 			return fn(&DB{pool: db.pool, tx: tx, outbox: db.outbox, pending: &pending, principal: p, hasPrincipal: true})
 		})
 		if !retryable(err) {
@@ -152,6 +149,35 @@ func (db *DB) InTx(ctx context.Context, opts pgx.TxOptions, fn func(*DB) error) 
 		db.outbox.Dispatch(ctx, pending)
 	}
 	return nil
+}
+
+// beginAs returns opts with a BeginQuery that opens the transaction and
+// sets the principal in one round trip: the two statements go as one
+// simple-protocol query, which PostgreSQL runs in order, and a failure of
+// either fails the BEGIN. The settings are a decimal user id (or empty) and
+// on/off, never caller text, so writing them as literals is safe.
+func beginAs(opts pgx.TxOptions, p Principal) pgx.TxOptions {
+	var b strings.Builder
+	b.WriteString("BEGIN")
+	if opts.IsoLevel != "" {
+		b.WriteString(" ISOLATION LEVEL ")
+		b.WriteString(string(opts.IsoLevel))
+	}
+	if opts.AccessMode != "" {
+		b.WriteString(" ")
+		b.WriteString(string(opts.AccessMode))
+	}
+	if opts.DeferrableMode != "" {
+		b.WriteString(" ")
+		b.WriteString(string(opts.DeferrableMode))
+	}
+	b.WriteString("; SELECT set_config('advisoryhub.user_id', '")
+	b.WriteString(p.userSetting())
+	b.WriteString("', true), set_config('advisoryhub.is_admin', '")
+	b.WriteString(p.adminSetting())
+	b.WriteString("', true)")
+	opts.BeginQuery = b.String()
+	return opts
 }
 
 func retryable(err error) bool {
