@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,9 +31,10 @@ import (
 // (apperr.Forbidden); bad input an *advisory.ValidationError
 // (apperr.Invalid), after which nothing has been written.
 type Advisories struct {
-	db   *postgres.DB
-	now  func() time.Time
-	rand io.Reader
+	db    *postgres.DB
+	now   func() time.Time
+	rand  io.Reader
+	lists *listCache
 }
 
 // AdvisoriesConfig wires Advisories.
@@ -43,6 +45,9 @@ type AdvisoriesConfig struct {
 	Now func() time.Time
 	// Rand is the randomness of new advisory ids; crypto/rand when nil.
 	Rand io.Reader
+	// ListCacheEntries bounds the cache of list pages (see List): 0 means
+	// DefaultListCacheEntries, a negative value turns the cache off.
+	ListCacheEntries int
 }
 
 // NewAdvisories builds the advisory use cases.
@@ -53,7 +58,10 @@ func NewAdvisories(cfg AdvisoriesConfig) (*Advisories, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Advisories{db: cfg.DB, now: cfg.Now, rand: cfg.Rand}, nil
+	if cfg.ListCacheEntries == 0 {
+		cfg.ListCacheEntries = DefaultListCacheEntries
+	}
+	return &Advisories{db: cfg.DB, now: cfg.Now, rand: cfg.Rand, lists: newListCache(cfg.ListCacheEntries)}, nil
 }
 
 // NewDraft is the input of CreateDraft.
@@ -114,11 +122,32 @@ func (s *Advisories) CreateDraft(ctx context.Context, c Caller, in NewDraft) (*a
 // payload changed; advisory.edited is written either way, with the payload
 // keys that moved.
 func (s *Advisories) Edit(ctx context.Context, c Caller, id advisory.ID, content advisory.Content) (*advisory.Advisory, error) {
+	return s.Patch(ctx, c, id, func(cur *advisory.Content) error {
+		*cur = content
+		return nil
+	})
+}
+
+// Patch is Edit of a change relative to the current content: apply
+// receives a copy of the content as it stands under the advisory's row
+// lock and modifies it, so two concurrent partial edits (PATCH) each
+// apply to the other's result instead of the later one silently undoing
+// the earlier (v2 then v3, never a lost update). apply must be a pure
+// function of its argument: a transaction retried after a serialization
+// failure runs it again.
+func (s *Advisories) Patch(ctx context.Context, c Caller, id advisory.ID, apply func(*advisory.Content) error) (*advisory.Advisory, error) {
 	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		if err := access.Check(c.Subject(), access.CapEdit, t); err != nil {
 			return err
 		}
 		before, review := a.Payload(), a.ReviewStatus
+		content, err := cloneContent(a.Content)
+		if err != nil {
+			return err
+		}
+		if err := apply(&content); err != nil {
+			return err
+		}
 		republish := a.RepublishRequired
 		save, err := a.Edit(content, c.Subject().Admin())
 		if err != nil {
@@ -142,6 +171,20 @@ func (s *Advisories) Edit(ctx context.Context, c Caller, id advisory.ID, content
 		}
 		return insertAudits(ctx, tx, entries)
 	})
+}
+
+// cloneContent returns a deep copy of c, so a patch cannot reach into the
+// loaded advisory through a shared slice.
+func cloneContent(c advisory.Content) (advisory.Content, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return advisory.Content{}, fmt.Errorf("copy content: %w", err)
+	}
+	var out advisory.Content
+	if err := json.Unmarshal(b, &out); err != nil {
+		return advisory.Content{}, fmt.Errorf("copy content: %w", err)
+	}
+	return out, nil
 }
 
 // appendVersion appends a version if a's payload moved since before and
@@ -205,17 +248,39 @@ func (s *Advisories) Versions(ctx context.Context, c Caller, id advisory.ID) ([]
 
 // List returns one page of the advisories the caller may see that match f,
 // newest first, with the total count (INV-PRIVACY-1). Any signed-in caller
-// may list; admins see every advisory.
+// may list; admins see every advisory. Pages are reused while the list
+// generation stands (listCache): repeated reads with no change in between
+// cost one indexed row read instead of a visibility scan.
 func (s *Advisories) List(ctx context.Context, c Caller, f postgres.AdvisoryFilter) (postgres.AdvisoryPage, error) {
 	subject := c.Subject()
 	if err := access.Check(subject, access.CapListAdvisories, access.Target{}); err != nil {
 		return postgres.AdvisoryPage{}, err
 	}
+	// One snapshot for the generation and the page (REPEATABLE READ; a
+	// read-only transaction never fails to serialize): a page cached under
+	// generation n is what this snapshot would list if it reads n too.
+	f = f.Normalized()
 	var page postgres.AdvisoryPage
-	err := s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		var err error
-		page, err = tx.ListAdvisories(ctx, subject, f)
-		return err
+	err := s.db.InTx(c.principal(ctx), pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
+		if s.lists == nil {
+			var err error
+			page, err = tx.ListAdvisories(ctx, subject, f)
+			return err
+		}
+		gen, err := tx.ListGeneration(ctx)
+		if err != nil {
+			return err
+		}
+		key := listKey(gen, subject, f)
+		var ok bool
+		if page, ok = s.lists.get(key); ok {
+			return nil
+		}
+		if page, err = tx.ListAdvisories(ctx, subject, f); err != nil {
+			return err
+		}
+		s.lists.put(key, page)
+		return nil
 	})
 	return page, err
 }

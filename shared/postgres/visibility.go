@@ -107,7 +107,9 @@ type AdvisoryFilter struct {
 	PageSize int
 }
 
-func (f AdvisoryFilter) normalized() AdvisoryFilter {
+// Normalized returns f as ListAdvisories reads it: Q trimmed, Page at least 1,
+// PageSize defaulted and clamped.
+func (f AdvisoryFilter) Normalized() AdvisoryFilter {
 	f.Q = strings.TrimSpace(f.Q)
 	f.Page = max(f.Page, 1)
 	if f.PageSize == 0 {
@@ -131,7 +133,7 @@ type AdvisoryPage struct {
 // advisory s cannot see (INV-PRIVACY-1); the transaction's principal must
 // be PrincipalOf(s), or the system principal.
 func (db *DB) ListAdvisories(ctx context.Context, s access.Subject, f AdvisoryFilter) (AdvisoryPage, error) {
-	f = f.normalized()
+	f = f.Normalized()
 	if f.ProjectID != "" && !project.ValidID(f.ProjectID) {
 		return AdvisoryPage{}, apperr.New(apperr.Invalid, "invalid project id")
 	}
@@ -234,4 +236,18 @@ func (db *DB) ListAdvisories(ctx context.Context, s access.Subject, f AdvisoryFi
 // escape character).
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// ListGeneration returns the advisory-list generation of the transaction's
+// snapshot: every committed change to advisories, grants, group memberships
+// or projects advances it (migration 00010), so two snapshots with the same
+// generation list the same advisories for the same subject and filter. Read
+// it in the same snapshot as the list it keys (a REPEATABLE READ
+// transaction).
+func (db *DB) ListGeneration(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.QueryRow(ctx, `SELECT n FROM list_generation WHERE singleton`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("list generation: %w", err)
+	}
+	return n, nil
 }
