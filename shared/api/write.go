@@ -163,16 +163,12 @@ func (s *server) servePatchAdvisory(w http.ResponseWriter, r *http.Request, _ *a
 	if err != nil {
 		return err
 	}
-	c := s.cfg.Auth.Caller(r)
-	cur, err := s.cfg.Advisories.Get(r.Context(), c, id)
-	if err != nil {
-		return err
-	}
-	content := cur.Content
-	if err := applyContent(m, &content); err != nil {
-		return err
-	}
-	a, err := s.cfg.Advisories.Edit(r.Context(), c, id, content)
+	// The fields are applied to the content as it stands under the row
+	// lock, in the edit's own transaction: two concurrent PATCHes of
+	// different fields both land.
+	a, err := s.cfg.Advisories.Patch(r.Context(), s.cfg.Auth.Caller(r), id, func(content *advisory.Content) error {
+		return applyContent(m, content)
+	})
 	if err != nil {
 		return err
 	}
