@@ -268,7 +268,8 @@ func (a *App) registerJobs() {
 // registerIntakeJobs registers the hourly sweeps of the intake's
 // PostgreSQL state: rate-limit counters whose window has ended, and the
 // ALTCHA replay markers of expired challenges. Neither table is needed
-// past that point; the sweeps only keep them small.
+// past that point; the sweeps only keep them small. It also registers the
+// manual intake-PII retention command, prune-reports.
 func (a *App) registerIntakeJobs() {
 	a.Registry.AddScheduled(jobs.Scheduled{
 		Name:  "rate-limit-prune",
@@ -286,6 +287,7 @@ func (a *App) registerIntakeJobs() {
 			return map[string]any{"deleted": n}, err
 		},
 	})
+	a.registerReportPrune()
 }
 
 // ensureUnsortedProject makes the `unsorted` sentinel project exist, bound
