@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/eclipse-csi/advisoryhub/shared/config"
 	"github.com/eclipse-csi/advisoryhub/shared/health"
 	"github.com/eclipse-csi/advisoryhub/shared/jobs"
+	"github.com/eclipse-csi/advisoryhub/shared/metrics"
 	"github.com/eclipse-csi/advisoryhub/shared/pgembed"
 	"github.com/eclipse-csi/advisoryhub/shared/postgres"
 	"github.com/eclipse-csi/advisoryhub/shared/queue"
@@ -63,6 +65,9 @@ type App struct {
 	// Publications are the publication use cases: the web's publish and
 	// retry, the publish worker's publication.run handler and the reaper.
 	Publications *app.Publications
+	// Metrics is the process's one recorder: the job runner's task series
+	// and the web's request series (served at /metrics outside Lambda).
+	Metrics metrics.Recorder
 
 	mem     *memqueue.Queue
 	sqs     *sqsqueue.Sender
@@ -110,7 +115,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err := a.ensureUnsortedProject(ctx, opts.Migrate); err != nil {
 		return nil, err
 	}
-	if a.Runner, err = jobs.NewRunner(jobs.RunnerConfig{DB: a.DB, Logger: a.Logger, Redact: Redact}); err != nil {
+	a.Metrics = newMetrics(cfg)
+	if a.Runner, err = jobs.NewRunner(jobs.RunnerConfig{DB: a.DB, Logger: a.Logger, Redact: Redact,
+		Metrics: a.Metrics, MaxAttempts: cfg.Jobs.MaxAttempts}); err != nil {
 		return nil, err
 	}
 	if err := a.buildSender(ctx, opts); err != nil {
@@ -129,12 +136,23 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Intake, err = app.NewIntake(app.IntakeConfig{DB: a.DB, ALTCHAKey: []byte(a.Config.Intake.ALTCHAKey.Value())}); err != nil {
 		return nil, err
 	}
-	a.Registry = jobs.NewRegistry(a.DB, a.Logger, Redact)
+	a.Registry = jobs.NewRegistry(a.DB, a.Logger, Redact, a.Metrics)
 	a.registerJobs()
 	if err := a.buildPublications(); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// newMetrics is the recorder of this process: CloudWatch EMF lines on
+// stdout inside Lambda, where nothing can be scraped; a Prometheus
+// registry otherwise (the web serves it at /metrics, so in the local shim
+// the job series appear beside the request series).
+func newMetrics(cfg config.Config) metrics.Recorder {
+	if cfg.Lambda {
+		return metrics.NewEMF(os.Stdout, nil)
+	}
+	return metrics.NewPrometheus()
 }
 
 // resolveSecrets replaces every secret given as a Secrets Manager or SSM ARN

@@ -2,7 +2,6 @@ package boot
 
 import (
 	"net/http"
-	"os"
 
 	"github.com/eclipse-csi/advisoryhub/shared/app"
 	"github.com/eclipse-csi/advisoryhub/shared/auth"
@@ -50,11 +49,9 @@ func (a *App) WebHandler() (http.Handler, error) {
 		Projects: projects, Comments: comments, Grants: grants, Maintenance: maintenance,
 		Intake: a.Intake, Limiter: a.Limiter, RateLimit: a.Config.RateLimit, IntakeDisabled: a.Config.Intake.Disabled,
 		Web: a.Config.Web, Production: a.Config.Production(), Publications: a.Publications}
-	if a.Config.Lambda {
-		cfg.Metrics = metrics.NewEMF(os.Stdout, nil)
-	} else {
-		p := metrics.NewPrometheus()
-		cfg.Metrics, cfg.MetricsHandler = p, p.Handler()
+	cfg.Metrics = a.Metrics
+	if p, ok := a.Metrics.(*metrics.Prometheus); ok {
+		cfg.MetricsHandler = p.Handler()
 	}
 	return frontend.Build(cfg)
 }

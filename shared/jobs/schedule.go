@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eclipse-csi/advisoryhub/shared/metrics"
 	"github.com/eclipse-csi/advisoryhub/shared/postgres"
 )
 
@@ -35,13 +36,20 @@ type Registry struct {
 	db        *postgres.DB
 	logger    *slog.Logger
 	redact    func(string) string
+	metrics   Metrics
 	scheduled map[string]Scheduled
 	commands  map[string]Command
 }
 
-// NewRegistry returns an empty registry.
-func NewRegistry(db *postgres.DB, logger *slog.Logger, redact func(string) string) *Registry {
-	return &Registry{db: db, logger: logger, redact: redact, scheduled: map[string]Scheduled{}, commands: map[string]Command{}}
+// NewRegistry returns an empty registry. m records each scheduled run
+// (the original ran them as Celery beat tasks, in the same task series as
+// the queued jobs); nil records nothing.
+func NewRegistry(db *postgres.DB, logger *slog.Logger, redact func(string) string, m Metrics) *Registry {
+	if m == nil {
+		m = noMetrics{}
+	}
+	return &Registry{db: db, logger: logger, redact: redact, metrics: m,
+		scheduled: map[string]Scheduled{}, commands: map[string]Command{}}
 }
 
 // AddScheduled registers a scheduled job.
@@ -90,14 +98,17 @@ func (r *Registry) Commands() []Command {
 var ErrUnknown = errors.New("unknown")
 
 // RunScheduled runs the named job once as the system principal and records
-// its outcome in schedule_runs.
-func (r *Registry) RunScheduled(ctx context.Context, name string) (any, error) {
+// its outcome in schedule_runs and in the task series (ScheduledTaskName;
+// success or failure — a failed run is not retried, the next tick is a new
+// run).
+func (r *Registry) RunScheduled(ctx context.Context, name string) (_ any, err error) {
 	s, ok := r.scheduled[name]
 	if !ok {
 		return nil, fmt.Errorf("scheduled job %q: %w (known: %s)", name, ErrUnknown, strings.Join(r.names(), ", "))
 	}
 	ctx = postgres.AsSystem(ctx)
 	start := time.Now()
+	defer func() { r.metrics.Job(ScheduledTaskName(name), metrics.JobStatus(err), time.Since(start)) }()
 	if err := r.db.StartScheduleRun(ctx, name); err != nil {
 		return nil, fmt.Errorf("scheduled job %s: %w", name, err)
 	}
@@ -193,4 +204,27 @@ func (r *Registry) RunTickers(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+}
+
+// scheduledTaskNames are the task labels of the scheduled jobs that were
+// Celery beat tasks in the original (operations.md §8, §9); see taskNames.
+var scheduledTaskNames = map[string]string{
+	"publication-task-reaper":          "publication.reap_stale_publication_tasks",
+	"similarity-check-reaper":          "similarity.reap_stale_similarity_checks",
+	"ghsa-cve-push-reaper":             "ghsa.tasks.reap_stale_cve_push_tasks",
+	"access-log-partition-maintenance": "audit.tasks.maintain_access_log_partitions",
+	"backlog-gauge-refresh":            "audit.tasks.refresh_backlog_gauges",
+	"security-roster-sync":             "projects.tasks.run_roster_sync",
+	"pmi-repo-mirror":                  "ghsa.tasks.run_pmi_repo_sync",
+	"ghsa-linked-reconcile":            "ghsa.tasks.reconcile_ghsa_linked_advisories",
+	"ghsa-discovery":                   "ghsa.tasks.run_scheduled_ghsa_discovery",
+}
+
+// ScheduledTaskName is the task label of scheduled job name: the
+// original's task name, or the job's own name when it had none.
+func ScheduledTaskName(name string) string {
+	if n, ok := scheduledTaskNames[name]; ok {
+		return n
+	}
+	return name
 }

@@ -21,7 +21,7 @@ import (
 func TestRegistryInvoke(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	reg := jobs.NewRegistry(db, slog.New(slog.DiscardHandler), identity)
+	reg := jobs.NewRegistry(db, slog.New(slog.DiscardHandler), identity, nil)
 	runs := 0
 	reg.AddScheduled(jobs.Scheduled{Name: "outbox-sweep", Every: 1, Run: func(ctx context.Context) (any, error) {
 		if !postgres.PrincipalFrom(ctx).IsAdmin {

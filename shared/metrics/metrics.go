@@ -24,10 +24,18 @@ const (
 )
 
 const (
-	emfNamespace     = "AdvisoryHub"
-	unmatchedRoute   = "unmatched"
-	jobStatusSuccess = "success"
-	jobStatusFailure = "failure"
+	emfNamespace   = "AdvisoryHub"
+	unmatchedRoute = "unmatched"
+)
+
+// The status label values of JobTotal (operations.md §10).
+const (
+	// JobSuccess: the job is done.
+	JobSuccess = "success"
+	// JobFailure: the job failed for good (it will not run again).
+	JobFailure = "failure"
+	// JobRetry: the job failed and will be delivered again.
+	JobRetry = "retry"
 )
 
 // Histogram buckets (operations.md §10 for the first two).
@@ -42,7 +50,8 @@ type Recorder interface {
 	// HTTPRequest records one served request. route is the matched
 	// pattern (bounded cardinality), never the raw path.
 	HTTPRequest(method, route string, status int, d time.Duration)
-	// Job records one job execution: status "success" or "failure".
+	// Job records one job execution: status JobSuccess, JobFailure or
+	// JobRetry; task is the job's stable name (jobs.TaskName).
 	Job(task, status string, d time.Duration)
 	// Publication counts a publication run status: started, succeeded or
 	// failed.
@@ -57,12 +66,13 @@ type Recorder interface {
 	Backlog(queue string, n float64)
 }
 
-// JobStatus is the status label of a job run that returned err.
+// JobStatus is the status label of a job run that returned err and will
+// not run again.
 func JobStatus(err error) string {
 	if err != nil {
-		return jobStatusFailure
+		return JobFailure
 	}
-	return jobStatusSuccess
+	return JobSuccess
 }
 
 func routeLabel(route string) string {

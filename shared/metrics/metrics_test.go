@@ -3,6 +3,7 @@ package metrics
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ func TestPrometheusSeries(t *testing.T) {
 	p := NewPrometheus()
 	p.HTTPRequest("GET", "GET /healthz", 200, 3*time.Millisecond)
 	p.Job("publication.run_publication", JobStatus(nil), time.Second)
+	p.Job("publication.run_publication", JobRetry, time.Second)
+	p.Job("publication.run_publication", JobStatus(errors.New("x")), time.Second)
 	p.Publication("started")
 	p.PublicationStage("git_push")
 	p.PublicationDuration(42 * time.Second)
@@ -25,7 +28,9 @@ func TestPrometheusSeries(t *testing.T) {
 		`advisoryhub_http_requests_total{method="GET",route="GET /healthz",status="200"} 1`,
 		`advisoryhub_http_request_duration_seconds_count{method="GET",route="GET /healthz"} 1`,
 		`advisoryhub_celery_task_total{status="success",task="publication.run_publication"} 1`,
-		`advisoryhub_celery_task_duration_seconds_bucket{task="publication.run_publication",le="2.5"} 1`,
+		`advisoryhub_celery_task_total{status="retry",task="publication.run_publication"} 1`,
+		`advisoryhub_celery_task_total{status="failure",task="publication.run_publication"} 1`,
+		`advisoryhub_celery_task_duration_seconds_bucket{task="publication.run_publication",le="2.5"} 3`,
 		`advisoryhub_publication_total{status="started"} 1`,
 		`advisoryhub_publication_stage_total{stage="git_push"} 1`,
 		`advisoryhub_publication_duration_seconds_bucket{le="60"} 1`,
