@@ -34,6 +34,7 @@ func (s *server) routes() []route {
 	}
 	rts = append(rts, s.workflowRoutes()...) // issue 6: review, CVE, requests, dashboard (dashboard.go)
 	rts = append(rts, s.publicationRoutes()...)
+	rts = append(rts, s.access.commentWriteRoutes()...) // issue 5: comment edit, redaction, history (comments_write.go)
 	return append(rts, s.access.routes()...)
 }
 
