@@ -27,9 +27,11 @@ import (
 	"syscall"
 	"time"
 
+	ahapp "github.com/eclipse-csi/advisoryhub/shared/app"
 	"github.com/eclipse-csi/advisoryhub/shared/boot"
 	"github.com/eclipse-csi/advisoryhub/shared/config"
 	"github.com/eclipse-csi/advisoryhub/shared/devidp"
+	"github.com/eclipse-csi/advisoryhub/shared/mail"
 	"github.com/eclipse-csi/advisoryhub/shared/obs"
 )
 
@@ -83,6 +85,14 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 			logger.Warn("shutdown incomplete", "error", boot.Redact(cerr.Error()))
 		}
 	}()
+
+	// The invitation link needs the public origin: known when serving (or
+	// when ADVISORYHUB_BASE_URL is set for a command).
+	if app.Config.Web.BaseURL != "" {
+		if err := registerNotify(app, logger); err != nil {
+			return err
+		}
+	}
 
 	if rest := fs.Args(); len(rest) > 0 {
 		return app.Registry.RunCommand(ctx, rest[0], rest[1:], stdout)
@@ -153,6 +163,21 @@ func handler(app *boot.App, logger *slog.Logger) (http.Handler, error) {
 	return mux, nil
 }
 
+// registerNotify adds the notify worker's job handlers (as
+// functions/notify does) to the one runner the in-memory queue feeds.
+func registerNotify(app *boot.App, logger *slog.Logger) error {
+	m, err := mail.New(app.Config.Email, logger, !app.Config.Production())
+	if err != nil {
+		return err
+	}
+	inv, err := ahapp.NewInvitationMail(ahapp.InvitationMailConfig{DB: app.DB, Mailer: m, BaseURL: app.Config.Web.BaseURL, Logger: logger})
+	if err != nil {
+		return err
+	}
+	app.Runner.Handle(ahapp.KindSendInvitationEmail, inv.Send)
+	return nil
+}
+
 // demoUsers are the development provider's one-click users (the personas
 // of the demo data: an admin, two project security teams, an outsider).
 func demoUsers(adminGroup string) []devidp.DemoUser {
@@ -186,7 +211,9 @@ func baseURL(ln net.Listener) string {
 // provider on this very server, without overriding anything set
 // explicitly.
 func localDefaults(lookup func(string) (string, bool), base string) func(string) (string, bool) {
-	defaults := map[string]string{"ADVISORYHUB_ENV": "development", "LOG_FORMAT": "plain"}
+	// EMAIL_BACKEND=log: invitation emails (with their links) are printed,
+	// not sent, unless EMAIL_* point at a real server.
+	defaults := map[string]string{"ADVISORYHUB_ENV": "development", "LOG_FORMAT": "plain", "EMAIL_BACKEND": "log"}
 	if base != "" {
 		defaults["ADVISORYHUB_BASE_URL"] = base
 		defaults["DEV_IDP_ENABLED"] = "true"

@@ -35,6 +35,7 @@ func (s *server) routes() []route {
 	rts = append(rts, s.workflowRoutes()...) // issue 6: review, CVE, requests, dashboard (dashboard.go)
 	rts = append(rts, s.publicationRoutes()...)
 	rts = append(rts, s.access.commentWriteRoutes()...) // issue 5: comment edit, redaction, history (comments_write.go)
+	rts = append(rts, s.access.invitationRoutes()...)
 	return append(rts, s.access.routes()...)
 }
 

@@ -223,9 +223,23 @@ func TestInvitationRedemption(t *testing.T) {
 			if _, err := gs.RedeemToken(ctx, u, tok); err != nil {
 				t.Fatal(err)
 			}
-			_, err := gs.RedeemToken(ctx, u, tok)
+			// The redeemer following the link again (the sign-in it led
+			// through already redeemed it) lands without a second effect.
+			if _, err := gs.RedeemToken(ctx, u, tok); err != nil {
+				t.Fatalf("the redeemer again: %v", err)
+			}
+			var n int
+			f.exec(t, func(tx *postgres.DB) error {
+				return tx.QueryRow(f.sys, `SELECT count(*) FROM audit_log WHERE advisory_id = $1 AND action = 'invitation.redeemed'`, a.ID).Scan(&n)
+			})
+			if n != 1 {
+				t.Errorf("%d invitation.redeemed rows, want 1", n)
+			}
+			// Anyone else is refused: single use (INV-ACCESS-2).
+			other := f.newUser(t, "alice4.other@example.org")
+			_, err := gs.RedeemToken(ctx, other, tok)
 			return a, u, err
-		}, grant.ErrAlreadyRedeemed, access.PermissionViewer},
+		}, grant.ErrEmailMismatch, access.PermissionViewer},
 		{"token, expired", func(t *testing.T) (*advisory.Advisory, app.Caller, error) {
 			a, tok := invite(t, "alice5@example.org", "viewer")
 			u := f.newUser(t, "alice5@example.org")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -40,6 +41,31 @@ type Config struct {
 	Intake    Intake
 
 	Publication Publication
+
+	Email Email
+}
+
+// Email configures outgoing mail (operations §6.1, EMAIL_*): the
+// invitation emails of the notify worker.
+type Email struct {
+	// Backend (EMAIL_BACKEND) is "smtp" (the default) or "log" ("console"
+	// is an alias): the log backend writes each message to the log instead
+	// of sending it, for local development.
+	Backend string
+	Host    string // EMAIL_HOST
+	Port    int    // EMAIL_PORT
+	User    string // EMAIL_HOST_USER; empty: no SMTP AUTH
+	// Password (EMAIL_HOST_PASSWORD, value or ARN) is never logged.
+	Password Secret
+	// UseTLS (EMAIL_USE_TLS) upgrades the connection with STARTTLS;
+	// UseSSL (EMAIL_USE_SSL) speaks TLS from the first byte. Exclusive.
+	UseTLS bool
+	UseSSL bool
+	// Timeout (EMAIL_TIMEOUT, seconds) bounds every SMTP operation.
+	Timeout time.Duration
+	// From (DEFAULT_FROM_EMAIL) is the sender, e.g.
+	// "AdvisoryHub <noreply@example.org>".
+	From string
 }
 
 // Publication configures the publication repository and the publication
@@ -278,6 +304,7 @@ func (c *Config) Secrets() map[string]*Secret {
 		"PUB_CSAF_SIGNING_KEY":            &c.Publication.CSAFSigningKey,
 		"PUB_CSAF_SIGNING_KEY_PASSPHRASE": &c.Publication.CSAFSigningKeyPassphrase,
 		"PUB_REPO_SSH_KEY":                &c.Publication.SSHKey,
+		"EMAIL_HOST_PASSWORD":             &c.Email.Password,
 	}
 }
 
@@ -374,7 +401,35 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c.Intake.ALTCHAKey = NewSecret(l.str("ALTCHA_HMAC_KEY", ""))
 	c.Intake.ReportRetentionDays = l.int("INTAKE_REPORT_RETENTION_DAYS", 365, 1, 36500)
 	l.loadPublication(&c)
+	l.loadEmail(&c)
 	return c, errors.Join(l.errs...)
+}
+
+// loadEmail reads EMAIL_* and DEFAULT_FROM_EMAIL. Errors never echo the
+// password.
+func (l *loader) loadEmail(c *Config) {
+	e := &c.Email
+	e.Backend = l.oneOf("EMAIL_BACKEND", "smtp", "smtp", "log", "console")
+	if e.Backend == "console" {
+		e.Backend = "log"
+	}
+	e.Host = l.str("EMAIL_HOST", "localhost")
+	if strings.ContainsAny(e.Host, " /\r\n\t") {
+		l.errs = append(l.errs, fmt.Errorf("EMAIL_HOST: %q is not a host name", e.Host))
+	}
+	e.Port = l.int("EMAIL_PORT", 25, 1, 65535)
+	e.User = l.str("EMAIL_HOST_USER", "")
+	e.Password = NewSecret(l.str("EMAIL_HOST_PASSWORD", ""))
+	e.UseTLS = l.bool("EMAIL_USE_TLS", false)
+	e.UseSSL = l.bool("EMAIL_USE_SSL", false)
+	if e.UseTLS && e.UseSSL {
+		l.errs = append(l.errs, errors.New("EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive (STARTTLS or implicit TLS)"))
+	}
+	e.Timeout = time.Duration(l.int("EMAIL_TIMEOUT", 30, 1, 3600)) * time.Second
+	e.From = l.str("DEFAULT_FROM_EMAIL", "AdvisoryHub <noreply@example.org>")
+	if a, err := mail.ParseAddress(e.From); err != nil || strings.ContainsAny(e.From, "\r\n") || a.Address == "" {
+		l.errs = append(l.errs, fmt.Errorf("DEFAULT_FROM_EMAIL: %q is not an address (e.g. AdvisoryHub <noreply@example.org>)", e.From))
+	}
 }
 
 var uuidV4 = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-4[0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$`)

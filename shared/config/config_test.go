@@ -37,6 +37,8 @@ func TestDefaults(t *testing.T) {
 			AuthorEmail: "advisoryhub-bot@example.org", OSVPathTemplate: "osv/{year}/{advisory_id}.json",
 			CSAFPathTemplate: "csaf/{year}/{advisory_id}.json", CVEPathTemplate: "cves/{year}/{bucket}/{cve_id}.json",
 			CVEAssignerShortName: "eclipse", StaleRunning: 1800 * time.Second, StaleQueued: 7200 * time.Second},
+		Email: Email{Backend: "smtp", Host: "localhost", Port: 25, Timeout: 30 * time.Second,
+			From: "AdvisoryHub <noreply@example.org>"},
 	}
 	if diff := cmp.Diff(want, c, cmp.AllowUnexported(Secret{})); diff != "" {
 		t.Fatalf("defaults (-want +got):\n%s", diff)
@@ -228,5 +230,61 @@ func TestPublicationAuth(t *testing.T) {
 				t.Error("the error echoes the token")
 			}
 		})
+	}
+}
+
+func TestEmail(t *testing.T) {
+	const pw = "Sm7pPassw0rd-never-printed"
+	c, err := Load(lookup(map[string]string{
+		"EMAIL_BACKEND": "SMTP", "EMAIL_HOST": "smtp.example.org", "EMAIL_PORT": "587",
+		"EMAIL_HOST_USER": "mailer", "EMAIL_HOST_PASSWORD": pw, "EMAIL_USE_TLS": "true",
+		"EMAIL_TIMEOUT": "10", "DEFAULT_FROM_EMAIL": "Advisories <advisories@example.org>",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Email{Backend: "smtp", Host: "smtp.example.org", Port: 587, User: "mailer", Password: NewSecret(pw),
+		UseTLS: true, Timeout: 10 * time.Second, From: "Advisories <advisories@example.org>"}
+	if diff := cmp.Diff(want, c.Email, cmp.AllowUnexported(Secret{})); diff != "" {
+		t.Errorf("email (-want +got):\n%s", diff)
+	}
+	// The password is a secret boot resolves (an ARN is allowed) and never prints.
+	if s := c.Secrets()["EMAIL_HOST_PASSWORD"]; s == nil || s.Value() != pw {
+		t.Error("EMAIL_HOST_PASSWORD is not listed in Secrets()")
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", c.Email, c.Email, c.Email), pw) {
+		t.Error("the email password printed")
+	}
+	arn := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:smtp-AbCdEf"
+	if c, err := Load(lookup(map[string]string{"EMAIL_HOST_PASSWORD": arn})); err != nil || !c.Email.Password.IsRef() {
+		t.Errorf("ARN password: %v", err)
+	}
+	for _, alias := range []string{"log", "console", "Console"} {
+		if c, err := Load(lookup(map[string]string{"EMAIL_BACKEND": alias})); err != nil || c.Email.Backend != "log" {
+			t.Errorf("EMAIL_BACKEND=%s: %q %v", alias, c.Email.Backend, err)
+		}
+	}
+
+	// Every problem at once; the password value never in the message.
+	_, err = Load(lookup(map[string]string{
+		"EMAIL_BACKEND": "carrier-pigeon", "EMAIL_PORT": "0", "EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "1",
+		"EMAIL_TIMEOUT": "-3", "DEFAULT_FROM_EMAIL": "not an address", "EMAIL_HOST": "bad host",
+		"EMAIL_HOST_PASSWORD": pw,
+	}))
+	if err == nil {
+		t.Fatal("bad email settings accepted")
+	}
+	msg := err.Error()
+	for _, key := range []string{"EMAIL_BACKEND", "EMAIL_PORT", "EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive",
+		"EMAIL_TIMEOUT", "DEFAULT_FROM_EMAIL", "EMAIL_HOST:"} {
+		if !strings.Contains(msg, key) {
+			t.Errorf("error does not name %s:\n%s", key, msg)
+		}
+	}
+	if strings.Contains(msg, pw) {
+		t.Error("the error echoes the password")
+	}
+	if _, err := Load(lookup(map[string]string{"DEFAULT_FROM_EMAIL": "x@example.org\r\nBcc: victim@example.org"})); err == nil {
+		t.Error("a From with CR/LF accepted")
 	}
 }

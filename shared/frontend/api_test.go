@@ -385,8 +385,9 @@ func TestAPICommentsAndGrants(t *testing.T) {
 			t.Errorf("no %s audit row", action)
 		}
 	}
-	if n := w.count(t, `SELECT count(*) FROM outbox`); n != 0 {
-		t.Errorf("%d jobs queued; nothing handles notifications yet", n)
+	// The invitation queued its email (and nothing else was queued).
+	if n := w.count(t, `SELECT count(*) FROM outbox`); n != 1 || w.count(t, `SELECT count(*) FROM outbox WHERE kind = 'invitation.send_email'`) != 1 {
+		t.Errorf("%d jobs queued, want the one invitation email", n)
 	}
 
 	// Comments are limited to 30/min per user: the 31st is refused

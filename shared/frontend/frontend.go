@@ -67,7 +67,7 @@ type server struct {
 	pages map[string]*template.Template
 }
 
-var pageNames = []string{"landing", "error", "me", "signed_out", "maintenance"}
+var pageNames = []string{"landing", "error", "me", "signed_out", "maintenance", "invitation"}
 
 // Build returns the web function's handler with its middleware.
 func Build(cfg Config) (http.Handler, error) {
@@ -196,6 +196,10 @@ func (s *server) routes(mux *http.ServeMux) error {
 			mux.Handle(p, s.handle(rt.Handle))
 		}
 		mux.Handle("GET /accounts/me/{$}", s.handle(s.requireUser(s.serveMe)))
+		if s.cfg.Grants != nil {
+			mux.Handle("GET "+invitationPath+"{$}", s.handle(s.requireUser(s.serveInvitation)))
+			mux.Handle("POST "+invitationPath+"{$}", s.handle(s.requireUser(s.serveAcceptInvitation)))
+		}
 		h, err := api.New(api.Config{Auth: a, Advisories: s.cfg.Advisories, Projects: s.cfg.Projects,
 			Comments: s.cfg.Comments, Grants: s.cfg.Grants, Maintenance: s.cfg.Maintenance, Limiter: s.cfg.Limiter,
 			Logger: s.cfg.Logger, NotFound: http.HandlerFunc(s.serveNotFound), Publications: s.cfg.Publications})
