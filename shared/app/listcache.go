@@ -34,8 +34,9 @@ type listEntry struct {
 }
 
 // DefaultListCacheEntries bounds the list cache: a page holds at most
-// postgres.MaxPageSize rows of a few hundred bytes.
-const DefaultListCacheEntries = 2048
+// postgres.MaxPageSize rows of a few hundred bytes, so the cache stays
+// within tens of megabytes even when every entry is a full page.
+const DefaultListCacheEntries = 1024
 
 func newListCache(max int) *listCache {
 	if max <= 0 {
