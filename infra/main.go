@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/mail"
 	"regexp"
 	"strconv"
 	"strings"
@@ -42,16 +43,18 @@ type Config struct {
 
 	// Full Secrets Manager ARNs. DatabaseURLSecretARN is required; an empty
 	// optional one leaves its variable empty and grants nothing.
-	DatabaseURLSecretARN      string
-	OIDCClientSecretARN       string
-	SessionSecretARN          string
-	AltchaHMACKeyARN          string
-	GitHubAppWebhookSecretARN string
-	GitHubAppPrivateKeyARN    string
-	PubRepoTokenARN           string
-	SimilarityLLMAPIKeyARN    string
-	EmailHostPasswordARN      string
-	SecretsKMSKeyARN          string // customer-managed key of the secrets; optional
+	DatabaseURLSecretARN           string
+	OIDCClientSecretARN            string
+	SessionSecretARN               string
+	AltchaHMACKeyARN               string
+	GitHubAppWebhookSecretARN      string
+	GitHubAppPrivateKeyARN         string
+	PubRepoTokenARN                string
+	PubCSAFSigningKeyARN           string // PUB_CSAF_SIGNING_KEY, armored OpenPGP private key
+	PubCSAFSigningKeyPassphraseARN string // PUB_CSAF_SIGNING_KEY_PASSPHRASE
+	SimilarityLLMAPIKeyARN         string
+	EmailHostPasswordARN           string
+	SecretsKMSKeyARN               string // customer-managed key of the secrets; optional
 
 	SubnetIDs       []string
 	SecurityGroupID string
@@ -60,13 +63,26 @@ type Config struct {
 	OIDCIssuerURL        string // OIDC_ISSUER_URL (web)
 	OIDCClientID         string // OIDC_RP_CLIENT_ID (web)
 	OIDCAdminGroup       string // OIDC_ADMIN_GROUP (all)
-	BaseURL              string // ADVISORYHUB_BASE_URL (web)
+	BaseURL              string // ADVISORYHUB_BASE_URL (web; notify, where "" = the web function URL)
 	PubRepoURL           string // PUB_REPO_URL (publish)
 	PubRepoAuth          string // PUB_REPO_AUTH: token or ssh (publish)
 	PubRepoBranch        string // PUB_REPO_BRANCH (publish)
 	PubCommitAuthorName  string // PUB_COMMIT_AUTHOR_NAME (publish)
 	PubCommitAuthorEmail string // PUB_COMMIT_AUTHOR_EMAIL (publish)
 	PubCVEAssignerOrgID  string // PUB_CVE_ASSIGNER_ORG_ID (publish)
+	PubCSAFProviderURL   string // PUB_CSAF_PROVIDER_URL: https URL, "" = documents only (publish)
+	PubCSAFPathTemplate  string // PUB_CSAF_PATH_TEMPLATE (publish)
+
+	// Outgoing mail of the notify function (the invitation emails); the
+	// password is EmailHostPasswordARN.
+	EmailBackend     string // EMAIL_BACKEND: smtp or log
+	EmailHost        string // EMAIL_HOST
+	EmailPort        int    // EMAIL_PORT
+	EmailHostUser    string // EMAIL_HOST_USER; "" = no SMTP AUTH
+	EmailUseTLS      bool   // EMAIL_USE_TLS: STARTTLS
+	EmailUseSSL      bool   // EMAIL_USE_SSL: implicit TLS; exclusive with EmailUseTLS
+	EmailTimeout     int    // EMAIL_TIMEOUT, seconds
+	DefaultFromEmail string // DEFAULT_FROM_EMAIL
 
 	LogLevel              string // DEBUG, INFO, WARN, ERROR
 	LogRetentionDays      int
@@ -80,6 +96,10 @@ var (
 	snsTopicPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$`)
 	subnetPattern    = regexp.MustCompile(`^subnet-[0-9a-f]+$`)
 	sgPattern        = regexp.MustCompile(`^sg-[0-9a-f]+$`)
+	// An https origin, scheme://host[:port]: the base URL is prefixed to
+	// request paths, so it takes no path of its own.
+	baseURLPattern = regexp.MustCompile(`^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?/?$`)
+	hostPattern    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
 )
 
 // configFromContext reads the Config from CDK context values, which are
@@ -115,6 +135,26 @@ func configFromContext(get func(key string) any) (Config, error) {
 			return def
 		}
 	}
+	flag := func(key string, def bool) bool {
+		switch v := get(key).(type) {
+		case nil:
+			return def
+		case bool:
+			return v
+		case string:
+			switch v {
+			case "true":
+				return true
+			case "false":
+				return false
+			}
+			errs = append(errs, fmt.Errorf("context %s %q: want true or false", key, v))
+			return def
+		default:
+			errs = append(errs, fmt.Errorf("context %s: want a boolean, got %T", key, v))
+			return def
+		}
+	}
 	list := func(key string) []string {
 		switch v := get(key).(type) {
 		case nil:
@@ -139,33 +179,46 @@ func configFromContext(get func(key string) any) (Config, error) {
 	}
 
 	c := Config{
-		BuildDir:                  str("buildDir", "../build"),
-		DatabaseURLSecretARN:      str("databaseUrlSecretArn", ""),
-		OIDCClientSecretARN:       str("oidcClientSecretArn", ""),
-		SessionSecretARN:          str("sessionSecretArn", ""),
-		AltchaHMACKeyARN:          str("altchaHmacKeyArn", ""),
-		GitHubAppWebhookSecretARN: str("githubAppWebhookSecretArn", ""),
-		GitHubAppPrivateKeyARN:    str("githubAppPrivateKeyArn", ""),
-		PubRepoTokenARN:           str("pubRepoTokenArn", ""),
-		SimilarityLLMAPIKeyARN:    str("similarityLlmApiKeyArn", ""),
-		EmailHostPasswordARN:      str("emailHostPasswordArn", ""),
-		SecretsKMSKeyARN:          str("secretsKmsKeyArn", ""),
-		SubnetIDs:                 list("subnetIds"),
-		SecurityGroupID:           str("securityGroupId", ""),
-		LogLevel:                  str("logLevel", "INFO"),
-		LogRetentionDays:          num("logRetentionDays", 30),
-		SimilarityConcurrency:     num("similarityConcurrency", 2),
-		AlarmTopicARN:             str("alarmTopicArn", ""),
-		OIDCIssuerURL:             str("oidcIssuerUrl", ""),
-		OIDCClientID:              str("oidcClientId", ""),
-		OIDCAdminGroup:            str("oidcAdminGroup", "advisoryhub-security"),
-		BaseURL:                   str("baseUrl", ""),
-		PubRepoURL:                str("pubRepoUrl", ""),
-		PubRepoAuth:               str("pubRepoAuth", "token"),
-		PubRepoBranch:             str("pubRepoBranch", "main"),
-		PubCommitAuthorName:       str("pubCommitAuthorName", "AdvisoryHub Bot"),
-		PubCommitAuthorEmail:      str("pubCommitAuthorEmail", "advisoryhub-bot@example.org"),
-		PubCVEAssignerOrgID:       str("pubCveAssignerOrgId", ""),
+		BuildDir:                       str("buildDir", "../build"),
+		DatabaseURLSecretARN:           str("databaseUrlSecretArn", ""),
+		OIDCClientSecretARN:            str("oidcClientSecretArn", ""),
+		SessionSecretARN:               str("sessionSecretArn", ""),
+		AltchaHMACKeyARN:               str("altchaHmacKeyArn", ""),
+		GitHubAppWebhookSecretARN:      str("githubAppWebhookSecretArn", ""),
+		GitHubAppPrivateKeyARN:         str("githubAppPrivateKeyArn", ""),
+		PubRepoTokenARN:                str("pubRepoTokenArn", ""),
+		PubCSAFSigningKeyARN:           str("pubCsafSigningKeyArn", ""),
+		PubCSAFSigningKeyPassphraseARN: str("pubCsafSigningKeyPassphraseArn", ""),
+		SimilarityLLMAPIKeyARN:         str("similarityLlmApiKeyArn", ""),
+		EmailHostPasswordARN:           str("emailHostPasswordArn", ""),
+		SecretsKMSKeyARN:               str("secretsKmsKeyArn", ""),
+		SubnetIDs:                      list("subnetIds"),
+		SecurityGroupID:                str("securityGroupId", ""),
+		LogLevel:                       str("logLevel", "INFO"),
+		LogRetentionDays:               num("logRetentionDays", 30),
+		SimilarityConcurrency:          num("similarityConcurrency", 2),
+		AlarmTopicARN:                  str("alarmTopicArn", ""),
+		OIDCIssuerURL:                  str("oidcIssuerUrl", ""),
+		OIDCClientID:                   str("oidcClientId", ""),
+		OIDCAdminGroup:                 str("oidcAdminGroup", "advisoryhub-security"),
+		BaseURL:                        str("baseUrl", ""),
+		PubRepoURL:                     str("pubRepoUrl", ""),
+		PubRepoAuth:                    str("pubRepoAuth", "token"),
+		PubRepoBranch:                  str("pubRepoBranch", "main"),
+		PubCommitAuthorName:            str("pubCommitAuthorName", "AdvisoryHub Bot"),
+		PubCommitAuthorEmail:           str("pubCommitAuthorEmail", "advisoryhub-bot@example.org"),
+		PubCVEAssignerOrgID:            str("pubCveAssignerOrgId", ""),
+		PubCSAFProviderURL:             str("pubCsafProviderUrl", ""),
+		PubCSAFPathTemplate:            str("pubCsafPathTemplate", "csaf/{year}/{advisory_id}.json"),
+		// The defaults are config.Load's.
+		EmailBackend:     str("emailBackend", "smtp"),
+		EmailHost:        str("emailHost", "localhost"),
+		EmailPort:        num("emailPort", 25),
+		EmailHostUser:    str("emailHostUser", ""),
+		EmailUseTLS:      flag("emailUseTls", false),
+		EmailUseSSL:      flag("emailUseSsl", false),
+		EmailTimeout:     num("emailTimeout", 30),
+		DefaultFromEmail: str("defaultFromEmail", "AdvisoryHub <noreply@example.org>"),
 	}
 	errs = append(errs, c.validate()...)
 	return c, errors.Join(errs...)
@@ -184,18 +237,30 @@ func (c Config) validate() []error {
 		errs = append(errs, fmt.Errorf("pubRepoAuth %q: want token or ssh", c.PubRepoAuth))
 	}
 	for key, arn := range map[string]string{
-		"oidcClientSecretArn":       c.OIDCClientSecretARN,
-		"altchaHmacKeyArn":          c.AltchaHMACKeyARN,
-		"githubAppWebhookSecretArn": c.GitHubAppWebhookSecretARN,
-		"githubAppPrivateKeyArn":    c.GitHubAppPrivateKeyARN,
-		"pubRepoTokenArn":           c.PubRepoTokenARN,
-		"similarityLlmApiKeyArn":    c.SimilarityLLMAPIKeyARN,
-		"emailHostPasswordArn":      c.EmailHostPasswordARN,
+		"oidcClientSecretArn":            c.OIDCClientSecretARN,
+		"altchaHmacKeyArn":               c.AltchaHMACKeyARN,
+		"githubAppWebhookSecretArn":      c.GitHubAppWebhookSecretARN,
+		"githubAppPrivateKeyArn":         c.GitHubAppPrivateKeyARN,
+		"pubRepoTokenArn":                c.PubRepoTokenARN,
+		"pubCsafSigningKeyArn":           c.PubCSAFSigningKeyARN,
+		"pubCsafSigningKeyPassphraseArn": c.PubCSAFSigningKeyPassphraseARN,
+		"similarityLlmApiKeyArn":         c.SimilarityLLMAPIKeyARN,
+		"emailHostPasswordArn":           c.EmailHostPasswordARN,
 	} {
 		if arn != "" && !secretARNPattern.MatchString(arn) {
 			errs = append(errs, fmt.Errorf("%s %q: want empty or the full ARN of a Secrets Manager secret", key, arn))
 		}
 	}
+	// As config.Load: the CSAF provider URL must be https (CSAF 2.0 §7.1).
+	if u := c.PubCSAFProviderURL; u != "" && !strings.HasPrefix(u, "https://") {
+		errs = append(errs, fmt.Errorf("pubCsafProviderUrl %q: want empty or an https:// URL", u))
+	}
+	// The web function builds the OIDC redirect URI from it, the notify
+	// function the invitation links.
+	if c.BaseURL != "" && !baseURLPattern.MatchString(c.BaseURL) {
+		errs = append(errs, fmt.Errorf("baseUrl %q: want empty or an https:// origin (scheme://host[:port], no path)", c.BaseURL))
+	}
+	errs = append(errs, c.validateEmail()...)
 	if c.SecretsKMSKeyARN != "" && !kmsKeyARNPattern.MatchString(c.SecretsKMSKeyARN) {
 		errs = append(errs, fmt.Errorf("secretsKmsKeyArn %q: want empty or a KMS key ARN", c.SecretsKMSKeyARN))
 	}
@@ -223,6 +288,44 @@ func (c Config) validate() []error {
 	}
 	if c.SimilarityConcurrency < 2 || c.SimilarityConcurrency > 100 {
 		errs = append(errs, fmt.Errorf("similarityConcurrency %d: want 2..100 (SQS maximum concurrency starts at 2)", c.SimilarityConcurrency))
+	}
+	return errs
+}
+
+// validateEmail checks the notify function's mail settings as config.Load
+// and the SMTP sender do, so that a deployment the function would refuse
+// to start with (or could never send from) fails at synth instead.
+func (c Config) validateEmail() []error {
+	var errs []error
+	smtp := false
+	switch c.EmailBackend {
+	case "smtp":
+		smtp = true
+	case "log":
+	default:
+		errs = append(errs, fmt.Errorf("emailBackend %q: want smtp or log", c.EmailBackend))
+	}
+	if !hostPattern.MatchString(c.EmailHost) {
+		errs = append(errs, fmt.Errorf("emailHost %q: want a host name or IPv4 address (no scheme, port or path)", c.EmailHost))
+	}
+	if c.EmailPort < 1 || c.EmailPort > 65535 {
+		errs = append(errs, fmt.Errorf("emailPort %d: want 1..65535", c.EmailPort))
+	}
+	// Below the notify function's 60-second timeout.
+	if c.EmailTimeout < 1 || c.EmailTimeout > 55 {
+		errs = append(errs, fmt.Errorf("emailTimeout %d: want 1..55 seconds (the notify function times out at 60)", c.EmailTimeout))
+	}
+	if c.EmailUseTLS && c.EmailUseSSL {
+		errs = append(errs, errors.New("emailUseTls and emailUseSsl: STARTTLS and implicit TLS are mutually exclusive"))
+	}
+	if smtp && c.EmailHostPasswordARN != "" && c.EmailHostUser == "" {
+		errs = append(errs, errors.New("emailHostPasswordArn: needs emailHostUser (no SMTP password without a user)"))
+	}
+	if smtp && c.EmailHostUser != "" && !c.EmailUseTLS && !c.EmailUseSSL {
+		errs = append(errs, errors.New("emailHostUser: needs emailUseTls or emailUseSsl (SMTP AUTH is never sent unencrypted)"))
+	}
+	if a, err := mail.ParseAddress(c.DefaultFromEmail); err != nil || a.Address == "" || strings.ContainsAny(c.DefaultFromEmail, "\r\n") {
+		errs = append(errs, fmt.Errorf("defaultFromEmail %q: want an address or Name <address>", c.DefaultFromEmail))
 	}
 	return errs
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ type functionSpec struct {
 	timeout     time.Duration
 	secrets     map[string]string // env var -> secret ARN ("" = not configured)
 	env         map[string]string // plain env vars of this function
+	orWebURL    []string          // env vars that, left empty, take the web function URL (web comes first)
 	url         bool              // public function URL (auth NONE)
 	queue       string            // the queue it consumes, "" for none
 	batchSize   int
@@ -70,13 +72,23 @@ func functionSpecs(c Config) []functionSpec {
 			secrets: map[string]string{"GITHUB_APP_WEBHOOK_SECRET": c.GitHubAppWebhookSecretARN}},
 		{name: "publish", description: "AdvisoryHub publish worker (OSV/CSAF/CVE export, git push).",
 			memoryMB: 1024, timeout: 660 * time.Second, queue: "publish", batchSize: 1,
-			secrets: map[string]string{"GITHUB_APP_PRIVATE_KEY": c.GitHubAppPrivateKeyARN, "PUB_REPO_TOKEN": c.PubRepoTokenARN},
+			secrets: map[string]string{"GITHUB_APP_PRIVATE_KEY": c.GitHubAppPrivateKeyARN, "PUB_REPO_TOKEN": c.PubRepoTokenARN,
+				"PUB_CSAF_SIGNING_KEY": c.PubCSAFSigningKeyARN, "PUB_CSAF_SIGNING_KEY_PASSPHRASE": c.PubCSAFSigningKeyPassphraseARN},
 			env: map[string]string{"PUB_REPO_URL": c.PubRepoURL, "PUB_REPO_AUTH": c.PubRepoAuth, "PUB_REPO_BRANCH": c.PubRepoBranch,
 				"PUB_COMMIT_AUTHOR_NAME": c.PubCommitAuthorName, "PUB_COMMIT_AUTHOR_EMAIL": c.PubCommitAuthorEmail,
-				"PUB_CVE_ASSIGNER_ORG_ID": c.PubCVEAssignerOrgID}},
+				"PUB_CVE_ASSIGNER_ORG_ID": c.PubCVEAssignerOrgID,
+				"PUB_CSAF_PROVIDER_URL":   c.PubCSAFProviderURL, "PUB_CSAF_PATH_TEMPLATE": c.PubCSAFPathTemplate}},
 		{name: "notify", description: "AdvisoryHub notify worker (email).",
 			memoryMB: 256, timeout: 60 * time.Second, queue: "notify", batchSize: 10,
-			secrets: map[string]string{"EMAIL_HOST_PASSWORD": c.EmailHostPasswordARN}},
+			secrets: map[string]string{"EMAIL_HOST_PASSWORD": c.EmailHostPasswordARN},
+			// The invitation emails. notify refuses to start without a base
+			// URL, so an empty one falls back to the web function URL.
+			env: map[string]string{"ADVISORYHUB_BASE_URL": c.BaseURL,
+				"EMAIL_BACKEND": c.EmailBackend, "EMAIL_HOST": c.EmailHost, "EMAIL_PORT": strconv.Itoa(c.EmailPort),
+				"EMAIL_HOST_USER": c.EmailHostUser, "EMAIL_USE_TLS": strconv.FormatBool(c.EmailUseTLS),
+				"EMAIL_USE_SSL": strconv.FormatBool(c.EmailUseSSL), "EMAIL_TIMEOUT": strconv.Itoa(c.EmailTimeout),
+				"DEFAULT_FROM_EMAIL": c.DefaultFromEmail},
+			orWebURL: []string{"ADVISORYHUB_BASE_URL"}},
 		{name: "similarity", description: "AdvisoryHub similarity worker (LLM comparison).",
 			memoryMB: 256, timeout: 360 * time.Second, queue: "similarity", batchSize: 1,
 			concurrency: c.SimilarityConcurrency,
@@ -204,6 +216,7 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 	}
 
 	fns := map[string]awslambda.Function{}
+	var webURL awslambda.FunctionUrl
 	for _, spec := range functionSpecs(c) {
 		prefix := logicalName(spec.name)
 		logGroup := awslogs.NewLogGroup(stack, jsii.String(prefix+"LogGroup"), &awslogs.LogGroupProps{
@@ -232,6 +245,14 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 		}
 		for k, v := range spec.env {
 			env[k] = jsii.String(v)
+		}
+		for _, k := range spec.orWebURL {
+			if webURL == nil {
+				panic(fmt.Sprintf("functionSpecs: %s takes the web function URL, but web comes later", spec.name))
+			}
+			if env[k] == nil || *env[k] == "" {
+				env[k] = webURL.Url()
+			}
 		}
 		var secretARNs []string
 		for envVar, arn := range spec.secrets {
@@ -288,6 +309,9 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 		}
 		if spec.url {
 			url := fn.AddFunctionUrl(&awslambda.FunctionUrlOptions{AuthType: awslambda.FunctionUrlAuthType_NONE})
+			if spec.name == "web" {
+				webURL = url
+			}
 			awscdk.NewCfnOutput(stack, jsii.String(prefix+"Url"), &awscdk.CfnOutputProps{
 				Description: jsii.String(fmt.Sprintf("Function URL of the %s function.", spec.name)),
 				Value:       url.Url(),

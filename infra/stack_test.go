@@ -17,18 +17,35 @@ const (
 	testDBSecret      = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:advisoryhub/db-AbCdEf"
 	testEmailSecret   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:advisoryhub/smtp-GhIjKl"
 	testSessionSecret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:advisoryhub/session-MnOpQr"
+	testCSAFKey       = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:advisoryhub/csaf-key-StUvWx"
+	testCSAFPass      = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:advisoryhub/csaf-pass-YzAbCd"
+	testCSAFURL       = "https://advisories.example.org/csaf/"
+	testBaseURL       = "https://advisories.example.org"
 )
 
-// testContext is a complete deployment context with one optional secret
-// (the SMTP password) set and the others left empty.
+// testContext is a complete deployment context with some optional secrets
+// (the SMTP password, the CSAF signing key and its passphrase) set and the
+// others left empty, and the notify function's mail settings as cdk.json
+// would give them (a number, a boolean).
 func testContext(buildDir string) map[string]any {
 	return map[string]any{
-		"buildDir":             buildDir,
-		"databaseUrlSecretArn": testDBSecret,
-		"sessionSecretArn":     testSessionSecret,
-		"emailHostPasswordArn": testEmailSecret,
-		"subnetIds":            "subnet-0a1b2c3d,subnet-4e5f6a7b",
-		"securityGroupId":      "sg-0123abcd",
+		"buildDir":                       buildDir,
+		"baseUrl":                        testBaseURL,
+		"emailHost":                      "email-smtp.eu-west-1.amazonaws.com",
+		"emailPort":                      float64(587),
+		"emailHostUser":                  "AKIAEXAMPLE",
+		"emailUseTls":                    true,
+		"emailTimeout":                   "20",
+		"defaultFromEmail":               "Eclipse AdvisoryHub <advisories@example.org>",
+		"databaseUrlSecretArn":           testDBSecret,
+		"sessionSecretArn":               testSessionSecret,
+		"emailHostPasswordArn":           testEmailSecret,
+		"pubCsafProviderUrl":             testCSAFURL,
+		"pubCsafPathTemplate":            "csaf/{year}/{advisory_id_lower}.json",
+		"pubCsafSigningKeyArn":           testCSAFKey,
+		"pubCsafSigningKeyPassphraseArn": testCSAFPass,
+		"subnetIds":                      "subnet-0a1b2c3d,subnet-4e5f6a7b",
+		"securityGroupId":                "sg-0123abcd",
 	}
 }
 
@@ -123,10 +140,7 @@ func TestStackSynth(t *testing.T) {
 
 	// The rest is easier to check on the plain JSON.
 	var doc struct {
-		Resources map[string]struct {
-			Type       string
-			Properties json.RawMessage
-		}
+		Resources map[string]resource
 	}
 	raw, err := json.Marshal(tpl.ToJSON())
 	if err != nil {
@@ -142,8 +156,10 @@ func TestStackSynth(t *testing.T) {
 			"OIDC_ISSUER_URL", "OIDC_RP_CLIENT_ID", "ADVISORYHUB_BASE_URL", "USE_X_FORWARDED_PROTO"},
 		"Webhook": {"GITHUB_APP_WEBHOOK_SECRET"},
 		"Publish": {"GITHUB_APP_PRIVATE_KEY", "PUB_REPO_TOKEN", "PUB_REPO_URL", "PUB_REPO_AUTH", "PUB_REPO_BRANCH",
-			"PUB_COMMIT_AUTHOR_NAME", "PUB_COMMIT_AUTHOR_EMAIL", "PUB_CVE_ASSIGNER_ORG_ID"},
-		"Notify":     {"EMAIL_HOST_PASSWORD"},
+			"PUB_COMMIT_AUTHOR_NAME", "PUB_COMMIT_AUTHOR_EMAIL", "PUB_CVE_ASSIGNER_ORG_ID",
+			"PUB_CSAF_PROVIDER_URL", "PUB_CSAF_PATH_TEMPLATE", "PUB_CSAF_SIGNING_KEY", "PUB_CSAF_SIGNING_KEY_PASSPHRASE"},
+		"Notify": {"EMAIL_HOST_PASSWORD", "ADVISORYHUB_BASE_URL", "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT",
+			"EMAIL_HOST_USER", "EMAIL_USE_TLS", "EMAIL_USE_SSL", "EMAIL_TIMEOUT", "DEFAULT_FROM_EMAIL"},
 		"Similarity": {"SIMILARITY_LLM_API_KEY"},
 		"Scheduled":  {"GITHUB_APP_PRIVATE_KEY"},
 	}
@@ -176,7 +192,50 @@ func TestStackSynth(t *testing.T) {
 		t.Errorf("checked %d functions, want %d", seen, len(wantEnv))
 	}
 
-	// Only the notify role may read the SMTP secret; no policy names an
+	// The publish function gets the CSAF settings as they were given: the
+	// URL and path template as values, the two secrets as their ARNs
+	// (resolved at cold start).
+	for id, r := range doc.Resources {
+		if r.Type != "AWS::Lambda::Function" || !strings.HasPrefix(id, "PublishFunction") {
+			continue
+		}
+		var p struct {
+			Environment struct{ Variables map[string]any }
+		}
+		if err := json.Unmarshal(r.Properties, &p); err != nil {
+			t.Fatal(err)
+		}
+		for k, want := range map[string]string{
+			"PUB_CSAF_PROVIDER_URL": testCSAFURL, "PUB_CSAF_PATH_TEMPLATE": "csaf/{year}/{advisory_id_lower}.json",
+			"PUB_CSAF_SIGNING_KEY": testCSAFKey, "PUB_CSAF_SIGNING_KEY_PASSPHRASE": testCSAFPass,
+		} {
+			if got := p.Environment.Variables[k]; got != want {
+				t.Errorf("%s %s = %v, want %q", id, k, got, want)
+			}
+		}
+	}
+
+	// The notify function gets the mail settings as they were given, the
+	// password as its ARN, and the configured base URL.
+	wantNotify := map[string]any{
+		"ADVISORYHUB_BASE_URL": testBaseURL, "EMAIL_BACKEND": "smtp",
+		"EMAIL_HOST": "email-smtp.eu-west-1.amazonaws.com", "EMAIL_PORT": "587",
+		"EMAIL_HOST_USER": "AKIAEXAMPLE", "EMAIL_HOST_PASSWORD": testEmailSecret,
+		"EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "false", "EMAIL_TIMEOUT": "20",
+		"DEFAULT_FROM_EMAIL": "Eclipse AdvisoryHub <advisories@example.org>",
+	}
+	notify := functionEnv(t, doc.Resources, "Notify")
+	for k, want := range wantNotify {
+		if got := notify[k]; got != want {
+			t.Errorf("notify %s = %v, want %q", k, got, want)
+		}
+	}
+	if got := functionEnv(t, doc.Resources, "Web")["ADVISORYHUB_BASE_URL"]; got != testBaseURL {
+		t.Errorf("web ADVISORYHUB_BASE_URL = %v, want %q", got, testBaseURL)
+	}
+
+	// Only the notify role may read the SMTP secret and only the publish
+	// role the CSAF signing key and its passphrase; no policy names an
 	// empty ARN; nothing but the ENI policy's ec2 actions applies to "*".
 	for id, r := range doc.Resources {
 		if r.Type != "AWS::IAM::Policy" && r.Type != "AWS::IAM::ManagedPolicy" {
@@ -186,12 +245,116 @@ func TestStackSynth(t *testing.T) {
 		if strings.Contains(text, testEmailSecret) && !strings.HasPrefix(id, "NotifyRole") {
 			t.Errorf("%s grants the SMTP secret", id)
 		}
+		for _, csafSecret := range []string{testCSAFKey, testCSAFPass} {
+			if strings.Contains(text, csafSecret) && !strings.HasPrefix(id, "PublishRole") {
+				t.Errorf("%s grants the CSAF secret %s", id, csafSecret)
+			}
+		}
 		if strings.Contains(text, `"Resource":""`) || strings.Contains(text, `"Resource":"*"`) {
 			t.Errorf("%s has an empty or wildcard resource: %s", id, text)
 		}
 	}
 	if !strings.Contains(string(raw), testEmailSecret) {
 		t.Error("no policy grants the SMTP secret")
+	}
+	for _, csafSecret := range []string{testCSAFKey, testCSAFPass} {
+		granted := false
+		for id, r := range doc.Resources {
+			if r.Type == "AWS::IAM::Policy" && strings.HasPrefix(id, "PublishRole") && strings.Contains(string(r.Properties), csafSecret) {
+				granted = true
+			}
+		}
+		if !granted {
+			t.Errorf("the publish role cannot read the CSAF secret %s", csafSecret)
+		}
+	}
+}
+
+// resource is one resource of a synthesized template.
+type resource struct {
+	Type       string
+	Properties json.RawMessage
+}
+
+// functionEnv returns the environment of the one Lambda function whose
+// logical ID starts with prefix+"Function".
+func functionEnv(t *testing.T, resources map[string]resource, prefix string) map[string]any {
+	t.Helper()
+	var env map[string]any
+	for id, r := range resources {
+		if r.Type != "AWS::Lambda::Function" || !strings.HasPrefix(id, prefix+"Function") {
+			continue
+		}
+		if env != nil {
+			t.Fatalf("more than one %s function", prefix)
+		}
+		var p struct {
+			Environment struct{ Variables map[string]any }
+		}
+		if err := json.Unmarshal(r.Properties, &p); err != nil {
+			t.Fatal(err)
+		}
+		env = p.Environment.Variables
+	}
+	if env == nil {
+		t.Fatalf("no %s function", prefix)
+	}
+	return env
+}
+
+// Without baseUrl and with the default mail settings, notify (which
+// refuses to start without a base URL) links to the web function URL;
+// the web function gets no base URL; the mail settings are config's
+// defaults.
+func TestNotifyDefaults(t *testing.T) {
+	ctx := map[string]any{
+		"buildDir":             fakeBuild(t),
+		"databaseUrlSecretArn": testDBSecret,
+		"sessionSecretArn":     testSessionSecret,
+		"subnetIds":            "subnet-0a1b2c3d",
+		"securityGroupId":      "sg-0123abcd",
+	}
+	cfg, err := configFromContext(func(k string) any { return ctx[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{})
+	raw, err := json.Marshal(assertions.Template_FromStack(NewStack(app, "Test", nil, cfg), nil).ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Resources map[string]resource }
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+
+	notify := functionEnv(t, doc.Resources, "Notify")
+	var ref struct {
+		GetAtt []string `json:"Fn::GetAtt"`
+	}
+	b, _ := json.Marshal(notify["ADVISORYHUB_BASE_URL"])
+	if err := json.Unmarshal(b, &ref); err != nil || len(ref.GetAtt) != 2 || ref.GetAtt[1] != "FunctionUrl" {
+		t.Fatalf("notify ADVISORYHUB_BASE_URL = %s, want the web function URL", b)
+	}
+	urlRes, ok := doc.Resources[ref.GetAtt[0]]
+	if !ok || urlRes.Type != "AWS::Lambda::Url" || !strings.Contains(string(urlRes.Properties), `"WebFunction`) {
+		t.Errorf("notify ADVISORYHUB_BASE_URL names %s (%s), not the web function URL", ref.GetAtt[0], urlRes.Type)
+	}
+	if got := functionEnv(t, doc.Resources, "Web")["ADVISORYHUB_BASE_URL"]; got != "" {
+		t.Errorf("web ADVISORYHUB_BASE_URL = %v, want empty", got)
+	}
+	for k, want := range map[string]any{
+		"EMAIL_BACKEND": "smtp", "EMAIL_HOST": "localhost", "EMAIL_PORT": "25", "EMAIL_HOST_USER": "",
+		"EMAIL_HOST_PASSWORD": "", "EMAIL_USE_TLS": "false", "EMAIL_USE_SSL": "false", "EMAIL_TIMEOUT": "30",
+		"DEFAULT_FROM_EMAIL": "AdvisoryHub <noreply@example.org>",
+	} {
+		if got := notify[k]; got != want {
+			t.Errorf("notify %s = %v, want %q", k, got, want)
+		}
+	}
+	// No role may read an SMTP secret that isn't configured.
+	if strings.Contains(string(raw), "smtp-") {
+		t.Error("an SMTP secret ARN appears though none is configured")
 	}
 }
 
@@ -208,14 +371,54 @@ func TestConfigFromContext(t *testing.T) {
 		"logLevel":              "TRACE",
 		"logRetentionDays":      "31",
 		"similarityConcurrency": float64(1),
+		"pubCsafProviderUrl":    "http://advisories.example.org/csaf/",
+		"pubCsafSigningKeyArn":  "arn:aws:ssm:eu-west-1:123456789012:parameter/csaf-key",
+		"baseUrl":               "http://advisories.example.org",
+		"emailBackend":          "sendmail",
+		"emailHost":             "smtp.example.org:587",
+		"emailPort":             float64(0),
+		"emailTimeout":          float64(60),
+		"emailUseTls":           "yes",
+		"emailUseSsl":           1.0,
+		"defaultFromEmail":      "AdvisoryHub",
 	}
 	_, err := configFromContext(func(k string) any { return bad[k] })
 	if err == nil {
 		t.Fatal("invalid context accepted")
 	}
-	for _, want := range []string{"databaseUrlSecretArn", "sessionSecretArn", `"vpc-1"`, "securityGroupId", "logLevel", "logRetentionDays 31", "similarityConcurrency 1"} {
+	for _, want := range []string{"databaseUrlSecretArn", "sessionSecretArn", `"vpc-1"`, "securityGroupId", "logLevel", "logRetentionDays 31", "similarityConcurrency 1",
+		"pubCsafProviderUrl", "pubCsafSigningKeyArn",
+		"baseUrl", "emailBackend", "emailHost", "emailPort 0", "emailTimeout 60", `emailUseTls "yes"`, "emailUseSsl: want a boolean",
+		"defaultFromEmail"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error doesn't mention %s:\n%v", want, err)
 		}
+	}
+
+	// The combinations the notify function would refuse or could never
+	// send with; a path in the base URL, which is prefixed to request paths.
+	for name, tc := range map[string]struct {
+		set  map[string]any
+		want string
+	}{
+		"TLS and SSL":          {map[string]any{"emailUseSsl": "true"}, "mutually exclusive"},
+		"password, no user":    {map[string]any{"emailHostUser": ""}, "emailHostPasswordArn: needs emailHostUser"},
+		"user, no encryption":  {map[string]any{"emailUseTls": false}, "emailHostUser: needs emailUseTls or emailUseSsl"},
+		"base URL with a path": {map[string]any{"baseUrl": "https://example.org/advisories"}, "baseUrl"},
+	} {
+		ctx := testContext("../build")
+		for k, v := range tc.set {
+			ctx[k] = v
+		}
+		_, err := configFromContext(func(k string) any { return ctx[k] })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", name, err, tc.want)
+		}
+	}
+	// The log backend sends nothing: credentials without TLS don't matter.
+	logCtx := testContext("../build")
+	logCtx["emailBackend"], logCtx["emailUseTls"], logCtx["emailHostUser"] = "log", false, ""
+	if _, err := configFromContext(func(k string) any { return logCtx[k] }); err != nil {
+		t.Errorf("log backend: %v", err)
 	}
 }
