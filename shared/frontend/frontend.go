@@ -67,7 +67,7 @@ type server struct {
 	pages map[string]*template.Template
 }
 
-var pageNames = []string{"landing", "error", "me", "signed_out", "maintenance", "invitation"}
+var pageNames = []string{"landing", "error", "me", "signed_out", "maintenance", "invitation", "publish"}
 
 // Build returns the web function's handler with its middleware.
 func Build(cfg Config) (http.Handler, error) {
@@ -196,6 +196,10 @@ func (s *server) routes(mux *http.ServeMux) error {
 			mux.Handle(p, s.handle(rt.Handle))
 		}
 		mux.Handle("GET /accounts/me/{$}", s.handle(s.requireUser(s.serveMe)))
+		if s.cfg.Publications != nil {
+			mux.Handle("GET "+publishPath+"{$}", s.handle(s.requireUser(s.servePublishPage)))
+			mux.Handle("POST "+publishPath+"{$}", s.handle(s.requireUser(s.servePublishSubmit)))
+		}
 		if s.cfg.Grants != nil {
 			mux.Handle("GET "+invitationPath+"{$}", s.handle(s.requireUser(s.serveInvitation)))
 			mux.Handle("POST "+invitationPath+"{$}", s.handle(s.requireUser(s.serveAcceptInvitation)))

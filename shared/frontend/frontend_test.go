@@ -76,11 +76,14 @@ func TestSecurityHeadersOnEveryRoute(t *testing.T) {
 		{"report projects", anon, "GET", "/report/projects.json", 200, false},
 		{"report not found", anon, "GET", "/report/no/such/page", 404, true},
 		{"report invalid", anon, "POST", "/report/", 400, true},
+		{"invitation page", user, "GET", "/invitations/" + strings.Repeat("A", 43) + "/", 200, true},
+		{"invitation refused page", user, "POST", "/invitations/" + strings.Repeat("A", 43) + "/", 404, true},
+		{"publish page, no repository", user, "GET", "/publication/ECL-2222-3333-4444/publish/", 404, true},
 	}
 	nonces := map[string]bool{}
 	for _, tc := range cases {
 		var r response
-		if tc.method == "POST" && tc.path == "/report/" {
+		if tc.method == "POST" && (tc.path == "/report/" || strings.HasPrefix(tc.path, "/invitations/")) {
 			r = tc.b.do(tc.method, tc.path, "csrfmiddlewaretoken="+tc.b.csrf()+"&summary=x",
 				map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 		} else {

@@ -21,6 +21,7 @@ import (
 	"github.com/eclipse-csi/advisoryhub/shared/config"
 	"github.com/eclipse-csi/advisoryhub/shared/devidp"
 	"github.com/eclipse-csi/advisoryhub/shared/frontend"
+	"github.com/eclipse-csi/advisoryhub/shared/gitrepo"
 	"github.com/eclipse-csi/advisoryhub/shared/health"
 	"github.com/eclipse-csi/advisoryhub/shared/metrics"
 	"github.com/eclipse-csi/advisoryhub/shared/postgres/pgtest"
@@ -108,8 +109,19 @@ func newSite(t testing.TB, env map[string]string) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Publication, when the test names a repository (PUB_REPO_URL).
+	var pubs *app.Publications
+	if u := vars["PUB_REPO_URL"]; u != "" {
+		repo, err := gitrepo.New(gitrepo.Config{URL: u, AuthorName: "Bot", AuthorEmail: "bot@example.org"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pubs, err = app.NewPublications(app.PublicationsConfig{DB: s.db.DB, Repo: repo}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s.metrics = metrics.NewPrometheus()
-	web, err := frontend.Build(frontend.Config{
+	web, err := frontend.Build(frontend.Config{Publications: pubs,
 		Logger: logger, Health: health.New(logger, health.Check{Name: "db", Run: s.db.Ping}),
 		Auth: au, DB: s.db.DB, Advisories: adv, Projects: projects, Comments: comments, Grants: grants,
 		Maintenance: maint, Intake: in, Limiter: limiter, RateLimit: cfg.RateLimit, IntakeDisabled: cfg.Intake.Disabled,
