@@ -179,6 +179,13 @@ func checkURL(s string) string {
 	if u.Hostname() == "" {
 		return "must name a host"
 	}
+	// Characters RFC 3986 allows nowhere in a URI are percent-encoded by
+	// the CSAF export (csaf.uriEscape); in a host that encoding is invalid,
+	// so such a host is refused here rather than at publication. Of those,
+	// url.Parse lets only these three through in a host.
+	if strings.ContainsAny(u.Host, `"<>`) {
+		return "must name a valid host"
+	}
 	return ""
 }
 

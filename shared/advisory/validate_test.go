@@ -141,6 +141,13 @@ func TestValidateRejects(t *testing.T) {
 			[]Problem{{"references[0].url", "must be an http, https, ftp or ftps URL"}}},
 		{"url without host", func(c *Content) { c.References[0].URL = "https:///x" },
 			[]Problem{{"references[0].url", "must name a host"}}},
+		// Found by FuzzExportValid: Go's URL parser takes "<" in a host,
+		// but the CSAF export must percent-encode it there, which no URI
+		// parser accepts, so publication would fail late.
+		{"url with < in the host", func(c *Content) { c.References[0].URL = "https://github<com/jetty/issues/1" },
+			[]Problem{{"references[0].url", "must name a valid host"}}},
+		{"url with a quote in the host", func(c *Content) { c.References[0].URL = `https://a"b.example.org/` },
+			[]Problem{{"references[0].url", "must name a valid host"}}},
 		{"url with space", func(c *Content) { c.References[0].URL = "https://example.org/a b" },
 			[]Problem{{"references[0].url", "must not contain spaces or control characters"}}},
 		{"url too long", func(c *Content) { c.References[0].URL = "https://e.org/" + strings.Repeat("a", 2048) },
