@@ -57,7 +57,9 @@ func TestProvenance(t *testing.T) {
 // (publication-formats §1.4 wants them equal). The only known difference
 // is "TuxCare": osv/ecosystems.json comes from osvconstants at 1.7.5, the
 // schema copy from the newest revision obtainable (see SCHEMAS.VERSION and
-// schemas/gen/vendorschemas). Any other drift fails.
+// schemas/gen/vendorschemas). The editor accepts only the intersection
+// (shared/advisory's catalogue), so "TuxCare" is refused at edit time
+// rather than at publication. Any other drift fails.
 func TestOSVSchemaEcosystems(t *testing.T) {
 	var schema struct {
 		Defs struct {

@@ -37,7 +37,14 @@ var ecosystemData = sync.OnceValues(func() (*ecosystemCatalog, error) {
 	if len(doc.Ecosystems) == 0 {
 		return nil, fmt.Errorf("load OSV ecosystems: empty list")
 	}
-	names := slices.Clone(doc.Ecosystems)
+	// Only what the vendored schema's ecosystemName enum also accepts: an
+	// ecosystem the list knows but the schema does not (TuxCare at 1.7.5)
+	// would validate here and fail the export at publication.
+	enum, err := schemaEcosystems()
+	if err != nil {
+		return nil, err
+	}
+	names := slices.DeleteFunc(slices.Clone(doc.Ecosystems), func(n string) bool { return !slices.Contains(enum, n) })
 	if !slices.Contains(names, gitEcosystem) {
 		names = append(names, gitEcosystem)
 	}
@@ -141,4 +148,27 @@ func lookupCWE(id string) (string, bool, error) {
 	}
 	name, ok := cat.weaknesses[m[1]]
 	return name, ok, nil
+}
+
+// schemaEcosystems returns the ecosystemName enum of the vendored OSV
+// schema (osv/schema.json, $defs.ecosystemName.enum).
+func schemaEcosystems() ([]string, error) {
+	b, err := schemas.FS.ReadFile("osv/schema.json")
+	if err != nil {
+		return nil, fmt.Errorf("load OSV schema: %w", err)
+	}
+	var doc struct {
+		Defs struct {
+			EcosystemName struct {
+				Enum []string `json:"enum"`
+			} `json:"ecosystemName"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("load OSV schema: %w", err)
+	}
+	if len(doc.Defs.EcosystemName.Enum) == 0 {
+		return nil, fmt.Errorf("load OSV schema: no ecosystemName enum")
+	}
+	return doc.Defs.EcosystemName.Enum, nil
 }

@@ -135,6 +135,12 @@ func (v *validator) content(c Content) {
 	}
 	for i, a := range c.Affected {
 		v.affected(index("affected", i), a)
+		// OSV allows a severity either for the whole advisory or per
+		// package, never both (the schema forbids affected[].severity
+		// when severity is present), and the export must pass it.
+		if len(c.Severity) > 0 && len(a.Severity) > 0 {
+			v.add(index("affected", i)+".severity", "must be empty when the advisory has a top-level severity (OSV allows one or the other)")
+		}
 	}
 	for i, s := range c.Severity {
 		v.severity(index("severity", i), s)

@@ -92,6 +92,7 @@ func TestValidateAccepts(t *testing.T) {
 			}
 		}},
 		{"per-affected severity", func(c *Content) {
+			c.Severity = nil
 			c.Affected[0].Severity = []Severity{{Type: SeverityUbuntu, Score: "low"}}
 		}},
 		{"every credit type", func(c *Content) {
@@ -234,8 +235,17 @@ func TestValidateRejects(t *testing.T) {
 		{"Ubuntu capitalised", func(c *Content) { c.Severity[1].Score = "Medium" },
 			[]Problem{{"severity[1].score", "must be one of negligible, low, medium, high, critical"}}},
 		{"per-affected severity", func(c *Content) {
+			c.Severity = nil
 			c.Affected[1].Severity = []Severity{{Type: SeverityUbuntu, Score: "urgent"}}
 		}, []Problem{{"affected[1].severity[0].score", "must be one of negligible, low, medium, high, critical"}}},
+		// OSV: one or the other (found by FuzzExportValid; the export
+		// would fail the schema at publication).
+		{"severity both top-level and per package", func(c *Content) {
+			c.Affected[1].Severity = []Severity{{Type: SeverityUbuntu, Score: "low"}}
+		}, []Problem{{"affected[1].severity", "must be empty when the advisory has a top-level severity (OSV allows one or the other)"}}},
+		// The pinned OSV schema's enum, not a newer list (publication-formats §1).
+		{"ecosystem the schema does not know", func(c *Content) { c.Affected[0].Package.Ecosystem = "TuxCare" },
+			[]Problem{{"affected[0].package.ecosystem", "is not a recognised OSV ecosystem (optionally followed by :suffix)"}}},
 
 		// cwe_ids
 		{"lower-case cwe", func(c *Content) { c.CWEIDs[1] = "cwe-79" },
