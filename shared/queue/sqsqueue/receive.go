@@ -21,6 +21,10 @@ const (
 	// deleteTimeout bounds the delete of a handled message, which runs even
 	// after the Poll context is done.
 	deleteTimeout = 5 * time.Second
+	// returnMargin is how long before the Lambda deadline HandleEvent stops
+	// its handlers, so the partial batch response still gets out (at most a
+	// tenth of the time the invocation has).
+	returnMargin = 3 * time.Second
 )
 
 // HandleEvent is the body of an SQS-triggered Lambda function configured
@@ -28,12 +32,30 @@ const (
 // the message IDs of those that must be redelivered: records whose body does
 // not decode (the redrive policy then moves them to the dead-letter queue)
 // and records whose handler returned an error not marked queue.Permanent.
+//
+// The handlers run under a deadline a little before the invocation's own
+// (returnMargin), and a record not started by then is reported for
+// redelivery untouched: the function answers with its partial batch
+// response in time instead of being stopped by the Lambda timeout, which
+// would redeliver the whole batch, records already handled included (an
+// email sent twice, say).
 func HandleEvent(ctx context.Context, ev events.SQSEvent, h queue.Handler) events.SQSEventResponse {
+	hctx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		margin := min(returnMargin, time.Until(dl)/10)
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
+		defer cancel()
+	}
 	var resp events.SQSEventResponse
 	for _, r := range ev.Records {
+		if hctx.Err() != nil {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			continue
+		}
 		m, err := decode(r.Body, r.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
 		if err == nil {
-			err = h(ctx, m)
+			err = h(hctx, m)
 		}
 		if err != nil && !queue.IsPermanent(err) {
 			resp.BatchItemFailures = append(resp.BatchItemFailures,

@@ -371,6 +371,44 @@ func TestHandleEvent(t *testing.T) {
 	}
 }
 
+// TestHandleEventReturnsBeforeTheDeadline: a handler still running near
+// the invocation's deadline is stopped, the records not yet started are
+// reported for redelivery without being handled, the ones handled before
+// are not, and the response leaves before the deadline.
+func TestHandleEventReturnsBeforeTheDeadline(t *testing.T) {
+	ev := events.SQSEvent{}
+	for i := range 4 {
+		body, err := json.Marshal(queue.Message{ID: "job-" + strconv.Itoa(i), Queue: queue.Notify, Kind: "invitation.send_email"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: "rec-" + strconv.Itoa(i), Body: string(body)})
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	var calls []string
+	resp := sqsqueue.HandleEvent(ctx, ev, func(hctx context.Context, m queue.Message) error {
+		calls = append(calls, m.ID)
+		if m.ID == "job-1" { // a slow send: runs until stopped
+			<-hctx.Done()
+			return hctx.Err()
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		t.Error("answered after the invocation's deadline")
+	}
+	if diff := cmp.Diff([]string{"job-0", "job-1"}, calls); diff != "" {
+		t.Errorf("handler calls (-want +got):\n%s", diff)
+	}
+	want := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{
+		{ItemIdentifier: "rec-1"}, {ItemIdentifier: "rec-2"}, {ItemIdentifier: "rec-3"},
+	}}
+	if diff := cmp.Diff(want, resp); diff != "" {
+		t.Errorf("response (-want +got):\n%s", diff)
+	}
+}
+
 func TestEnsureQueuesIdempotent(t *testing.T) {
 	t.Parallel()
 	client := sqstest.Client(t, sqstest.Start(t))
