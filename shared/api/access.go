@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -233,9 +232,9 @@ func (a *Access) serveRevokeGrant(w http.ResponseWriter, r *http.Request, _ *aut
 	if err != nil {
 		return err
 	}
-	gid, err := strconv.ParseInt(r.PathValue("grant_id"), 10, 64)
-	if err != nil || gid <= 0 {
-		return apperr.New(apperr.NotFound, "no such grant")
+	gid, err := pathID(r, "grant_id", apperr.New(apperr.NotFound, "no such grant"))
+	if err != nil {
+		return err
 	}
 	g, err := a.Grants.Revoke(r.Context(), a.Auth.Caller(r), id, gid)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/eclipse-csi/advisoryhub/shared/apperr"
 	"github.com/eclipse-csi/advisoryhub/shared/auth"
@@ -43,11 +42,7 @@ func (a *Access) commentWriteRoutes() []route {
 // commentID reads the comment id of the path; anything but a positive
 // integer is not found, like an unknown id.
 func commentID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("comment_id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "no such comment")
-	}
-	return id, nil
+	return pathID(r, "comment_id", apperr.New(apperr.NotFound, "no such comment"))
 }
 
 // commentEditFields are the keys an edit body may carry.
@@ -59,11 +54,7 @@ var commentEditFields = []string{"body"}
 // comment.edited, an unchanged one changes nothing. is_internal is fixed
 // at creation (INV-COMMENT-1), so it, like any other key, is refused.
 func (a *Access) serveEditComment(w http.ResponseWriter, r *http.Request, _ *auth.User) error {
-	id, err := advisoryID(r)
-	if err != nil {
-		return err
-	}
-	cid, err := commentID(r)
+	id, cid, err := advisoryAnd(r, commentID)
 	if err != nil {
 		return err
 	}
@@ -96,11 +87,7 @@ func (a *Access) serveEditComment(w http.ResponseWriter, r *http.Request, _ *aut
 // "" and is_redacted true (INV-COMMENT-4). The author or a global admin;
 // redacting again is refused.
 func (a *Access) serveRedactComment(w http.ResponseWriter, r *http.Request, _ *auth.User) error {
-	id, err := advisoryID(r)
-	if err != nil {
-		return err
-	}
-	cid, err := commentID(r)
+	id, cid, err := advisoryAnd(r, commentID)
 	if err != nil {
 		return err
 	}
@@ -140,11 +127,7 @@ type commentVersionJSON struct {
 // (redaction clears what readers see, history included); the version
 // numbers and times remain.
 func (a *Access) serveCommentVersions(w http.ResponseWriter, r *http.Request, _ *auth.User) error {
-	id, err := advisoryID(r)
-	if err != nil {
-		return err
-	}
-	cid, err := commentID(r)
+	id, cid, err := advisoryAnd(r, commentID)
 	if err != nil {
 		return err
 	}

@@ -85,9 +85,29 @@ func nonEmpty(s string) *string {
 }
 
 func taskID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("task_id"), 10, 64)
+	return pathID(r, "task_id", advisory.ErrTaskNotFound)
+}
+
+// advisoryAnd reads the advisory id of the path and the id sub reads after
+// it (a comment's, an invitation's).
+func advisoryAnd(r *http.Request, sub func(*http.Request) (int64, error)) (advisory.ID, int64, error) {
+	id, err := advisoryID(r)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := sub(r)
+	if err != nil {
+		return "", 0, err
+	}
+	return id, n, nil
+}
+
+// pathID reads the path value name as a positive integer id; anything else
+// is notFound, like an unknown id.
+func pathID(r *http.Request, name string, notFound error) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, advisory.ErrTaskNotFound
+		return 0, notFound
 	}
 	return id, nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/eclipse-csi/advisoryhub/shared/apperr"
 	"github.com/eclipse-csi/advisoryhub/shared/auth"
@@ -40,19 +39,11 @@ func (a *Access) invitationRoutes() []route {
 // invitationID reads {invitation_id}; anything but a positive integer is
 // an unknown invitation.
 func invitationID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("invitation_id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "no such invitation")
-	}
-	return id, nil
+	return pathID(r, "invitation_id", apperr.New(apperr.NotFound, "no such invitation"))
 }
 
 func (a *Access) serveRevokeInvitation(w http.ResponseWriter, r *http.Request, _ *auth.User) error {
-	id, err := advisoryID(r)
-	if err != nil {
-		return err
-	}
-	iid, err := invitationID(r)
+	id, iid, err := advisoryAnd(r, invitationID)
 	if err != nil {
 		return err
 	}
@@ -64,11 +55,7 @@ func (a *Access) serveRevokeInvitation(w http.ResponseWriter, r *http.Request, _
 }
 
 func (a *Access) serveResendInvitation(w http.ResponseWriter, r *http.Request, _ *auth.User) error {
-	id, err := advisoryID(r)
-	if err != nil {
-		return err
-	}
-	iid, err := invitationID(r)
+	id, iid, err := advisoryAnd(r, invitationID)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/eclipse-csi/advisoryhub/shared/apperr"
@@ -74,11 +73,7 @@ var errPublicationUnavailable = &Error{Status: http.StatusServiceUnavailable, Co
 
 // pubTaskID reads {task_id}; anything but a positive integer is not found.
 func pubTaskID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("task_id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "no such task")
-	}
-	return id, nil
+	return pathID(r, "task_id", apperr.New(apperr.NotFound, "no such task"))
 }
 
 // servePublication: GET …/publication/ → {tasks: [PublicationTask]}
