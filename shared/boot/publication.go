@@ -13,7 +13,6 @@ import (
 	"github.com/eclipse-csi/advisoryhub/shared/csafprovider"
 	"github.com/eclipse-csi/advisoryhub/shared/gitrepo"
 	"github.com/eclipse-csi/advisoryhub/shared/jobs"
-	"github.com/eclipse-csi/advisoryhub/shared/metrics"
 	"github.com/eclipse-csi/advisoryhub/shared/redact"
 )
 
@@ -59,10 +58,10 @@ func (a *App) buildPublications() error {
 			return fmt.Errorf("boot: publication repository: %s", redact.Literals(err.Error(), pc.Token.Value()))
 		}
 	}
-	var rec app.PublicationMetrics
-	if a.Config.Lambda {
-		rec = metrics.NewEMF(os.Stdout, nil)
-	}
+	// The process's one recorder (EMF lines in Lambda, the Prometheus
+	// registry behind /metrics elsewhere), so the local shim shows the
+	// publication series too.
+	rec, _ := a.Metrics.(app.PublicationMetrics)
 	derive, err := a.csafProvider()
 	if err != nil {
 		return err

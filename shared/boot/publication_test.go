@@ -15,6 +15,7 @@ import (
 	"github.com/eclipse-csi/advisoryhub/shared/advisory"
 	"github.com/eclipse-csi/advisoryhub/shared/app"
 	"github.com/eclipse-csi/advisoryhub/shared/boot"
+	"github.com/eclipse-csi/advisoryhub/shared/metrics"
 	"github.com/eclipse-csi/advisoryhub/shared/postgres"
 	"github.com/eclipse-csi/advisoryhub/shared/postgres/pgtest"
 	"github.com/eclipse-csi/advisoryhub/shared/publication"
@@ -129,5 +130,25 @@ func TestBootPublication(t *testing.T) {
 	index, _ := exec.Command("git", "-C", bare, "show", "main:csaf/index.txt").CombinedOutput()
 	if !strings.Contains(string(index), strings.TrimPrefix(doc, "csaf/")) {
 		t.Errorf("index.txt does not list %s:\n%s", doc, index)
+	}
+
+	// Outside Lambda the publication series land in the registry the web
+	// serves at /metrics, beside the job series.
+	prom, ok := a.Metrics.(*metrics.Prometheus)
+	if !ok {
+		t.Fatalf("recorder %T outside Lambda, want the Prometheus registry", a.Metrics)
+	}
+	families, err := prom.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range families {
+		got[f.GetName()] = true
+	}
+	for _, want := range []string{metrics.PublicationTotal, metrics.PublicationStageTotal, metrics.PublicationDuration, metrics.JobTotal} {
+		if !got[want] {
+			t.Errorf("%s not recorded (have %v)", want, got)
+		}
 	}
 }
