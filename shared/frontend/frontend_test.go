@@ -126,7 +126,8 @@ func TestSecurityHeadersOnEveryRoute(t *testing.T) {
 }
 
 func apiPath(p string) string {
-	return strings.NewReplacer("{advisory_id}", "ECL-2222-3333-4444", "{grant_id}", "1", "{slug}", "no-such-project").Replace(p)
+	return strings.NewReplacer("{advisory_id}", "ECL-2222-3333-4444", "{grant_id}", "1", "{slug}", "no-such-project",
+		"{comment_id}", "1", "{invitation_id}", "1", "{task_id}", "1", "{kind}", "osv").Replace(p)
 }
 
 // Every /api/ route answers an anonymous caller 401 JSON not_authenticated
