@@ -1,12 +1,10 @@
 package frontend
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
 	"github.com/eclipse-csi/advisoryhub/shared/apperr"
-	"github.com/eclipse-csi/advisoryhub/shared/grant"
 	"github.com/eclipse-csi/advisoryhub/shared/obs"
 )
 
@@ -42,24 +40,16 @@ func (s *server) serveAcceptInvitation(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
-// invitationProblem maps a refused redemption to its status and message;
-// 0 for an unexpected error.
+// invitationProblem maps a refused redemption to its status and message
+// (pageError's, with the link's own wording for an unknown token or an
+// account that cannot redeem); 0 for an unexpected error.
 func invitationProblem(err error) (int, string) {
-	for _, known := range []error{grant.ErrExpired, grant.ErrAlreadyRedeemed, grant.ErrEmailMismatch, grant.ErrUnverifiedEmail} {
-		if errors.Is(err, known) {
-			status := http.StatusConflict
-			if apperr.KindOf(known) == apperr.Forbidden {
-				status = http.StatusForbidden
-			}
-			// The sentinel's own message, never the wrapped chain.
-			return status, known.Error() + "."
-		}
-	}
 	switch apperr.KindOf(err) {
 	case apperr.NotFound, apperr.Invalid:
 		return http.StatusNotFound, "This invitation link is not valid: it may have been replaced by a newer email, revoked, or mistyped."
 	case apperr.Unauthenticated:
 		return http.StatusForbidden, "Your account cannot accept invitations."
 	}
-	return 0, ""
+	status, msg, _ := pageError(err)
+	return status, msg
 }

@@ -1,7 +1,6 @@
 package frontend
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -148,9 +147,6 @@ func (s *server) refusePage(w http.ResponseWriter, r *http.Request, err error) e
 // innermost classified error (a domain sentinel's text, never the wrapped
 // chain with its internal context); known is false for anything else.
 func pageError(err error) (status int, msg string, known bool) {
-	if errors.Is(err, context.Canceled) {
-		return 0, "", false
-	}
 	switch apperr.KindOf(err) {
 	case apperr.NotFound:
 		status = http.StatusNotFound
