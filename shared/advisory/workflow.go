@@ -339,6 +339,18 @@ const (
 	OrphanReassigned     OrphanStatus = "reassigned"
 )
 
+// OrphanCause is why a CVE was detached (lifecycle §12): a reopen
+// reattaches only what a dismissal or a withdrawal detached, never a CVE an
+// admin unassigned on purpose.
+type OrphanCause string
+
+// Orphan causes.
+const (
+	OrphanCauseDismissal  OrphanCause = "dismissal"  // L7 cascade (O1)
+	OrphanCauseWithdrawal OrphanCause = "withdrawal" // L12 finalisation (O2)
+	OrphanCauseManual     OrphanCause = "manual"     // admin unassign (O1)
+)
+
 // OrphanCVE is the receipt of a CVE detached from its advisory.
 type OrphanCVE struct {
 	ID                  int64
@@ -346,6 +358,7 @@ type OrphanCVE struct {
 	PreviousAdvisoryPK  int64 // 0 = gone
 	PreviousAdvisoryRef string
 	Status              OrphanStatus
+	Cause               OrphanCause
 	UnassignReason      string
 	UnassignedAt        time.Time
 }

@@ -315,15 +315,15 @@ func TestCreateDraft(t *testing.T) {
 		c      advisory.Content
 		kind   apperr.Kind
 	}{
-		{"team member", f.owner, "lantern", goodContent(), 0},
-		{"admin, any project", f.admin, "jetty", goodContent(), 0},
-		{"admin, unsorted", f.admin, "unsorted", goodContent(), 0},
-		{"other team", f.jettyOwner, "lantern", goodContent(), apperr.Forbidden},
-		{"no team", f.stranger, "lantern", goodContent(), apperr.Forbidden},
-		{"team member, unsorted", f.owner, "unsorted", goodContent(), apperr.Forbidden},
-		{"anonymous", app.Caller{}, "lantern", goodContent(), apperr.Unauthenticated},
-		{"unknown project", f.owner, "nope", goodContent(), apperr.Invalid},
-		{"invalid content", f.owner, "lantern", advisory.Content{Summary: "x", References: []advisory.Reference{{URL: "javascript:alert(1)"}}}, apperr.Invalid},
+		{"L2: team member creates", f.owner, "lantern", goodContent(), 0},
+		{"L2: admin creates on any project", f.admin, "jetty", goodContent(), 0},
+		{"L2: admin creates on unsorted", f.admin, "unsorted", goodContent(), 0},
+		{"L2: other team refused", f.jettyOwner, "lantern", goodContent(), apperr.Forbidden},
+		{"L2: no team refused", f.stranger, "lantern", goodContent(), apperr.Forbidden},
+		{"L2: team member on unsorted refused", f.owner, "unsorted", goodContent(), apperr.Forbidden},
+		{"L2: anonymous refused", app.Caller{}, "lantern", goodContent(), apperr.Unauthenticated},
+		{"L2: unknown project refused", f.owner, "nope", goodContent(), apperr.Invalid},
+		{"L2: invalid content refused", f.owner, "lantern", advisory.Content{Summary: "x", References: []advisory.Reference{{URL: "javascript:alert(1)"}}}, apperr.Invalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -254,11 +254,14 @@ func (s *Comments) History(ctx context.Context, c Caller, id advisory.ID, commen
 	return out, err
 }
 
-// SetLock locks (with an optional reason) or unlocks comments on an
-// advisory (can_lock_comments: owner, any state). While locked only owners
-// post (note ᶜ). The reason is posted as a public action note, after
-// secret redaction (permissions §13); the audit row is a terse marker.
-// Setting the current state again changes nothing.
+// SetLock locks (K1, with an optional reason) or unlocks (K2) comments on
+// an advisory (can_lock_comments: owner, any lifecycle state). While
+// locked only owners post (note ᶜ). Locking comments that are already
+// locked, or unlocking unlocked ones, is refused as an illegal transition
+// (Conflict) after the capability check. The reason is posted as a public
+// action note, after secret redaction (permissions §13), and recorded,
+// redacted, in advisory.comments_locked (metadata reason); the unlock
+// records the reason it clears (metadata previous_reason).
 func (s *Comments) SetLock(ctx context.Context, c Caller, id advisory.ID, locked bool, reason string) error {
 	err := s.db.InTx(c.principal(ctx), pgx.TxOptions{}, func(tx *postgres.DB) error {
 		a, err := tx.AdvisoryByIDForUpdate(ctx, id)
@@ -273,20 +276,31 @@ func (s *Comments) SetLock(ctx context.Context, c Caller, id advisory.ID, locked
 			return err
 		}
 		if a.CommentsLocked == locked {
-			return nil
+			if locked {
+				return fmt.Errorf("%w: comments are already locked", advisory.ErrIllegalTransition)
+			}
+			return fmt.Errorf("%w: comments are not locked", advisory.ErrIllegalTransition)
 		}
-		reason = strings.TrimSpace(reason)
-		if err := tx.SetCommentsLock(ctx, a.ID, locked, c.UserID, redact.String(reason), s.now()); err != nil {
-			return err
-		}
-		action := audit.AdvisoryCommentsUnlocked
-		if locked {
-			action = audit.AdvisoryCommentsLocked
-			if _, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteLockComments, reason); err != nil {
+		if !locked {
+			prev, err := tx.CommentsLockReason(ctx, a.ID)
+			if err != nil {
 				return err
 			}
+			if err := tx.SetCommentsLock(ctx, a.ID, false, c.UserID, "", s.now()); err != nil {
+				return err
+			}
+			return tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryCommentsUnlocked,
+				map[string]any{"previous_reason": redact.String(prev)}))
 		}
-		return tx.InsertAudit(ctx, advisoryAudit(c, a, action, map[string]any{"has_reason": reason != ""}))
+		reason = redact.String(strings.TrimSpace(reason))
+		if err := tx.SetCommentsLock(ctx, a.ID, true, c.UserID, reason, s.now()); err != nil {
+			return err
+		}
+		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryCommentsLocked, map[string]any{"reason": reason})); err != nil {
+			return err
+		}
+		_, err = RecordActionNote(ctx, tx, c, a.ID, comment.NoteLockComments, reason)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("comment lock: %w", err)

@@ -76,10 +76,14 @@ func TestPostCommentPermissions(t *testing.T) {
 		{"locked: collaborator refused", w.collab, true, true, apperr.Forbidden},
 		{"locked: owner posts", w.owner, false, true, 0},
 	}
+	locked := false
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := w.comments.SetLock(ctx, w.owner, a.AdvisoryID, tc.locked, ""); err != nil {
-				t.Fatal(err)
+			if tc.locked != locked { // locking twice is refused (K1, K2)
+				if err := w.comments.SetLock(ctx, w.owner, a.AdvisoryID, tc.locked, ""); err != nil {
+					t.Fatal(err)
+				}
+				locked = tc.locked
 			}
 			before := len(w.audits(t, a))
 			cv, err := w.comments.Post(ctx, tc.caller, a.AdvisoryID, " hello **there** ", tc.internal)
@@ -360,4 +364,130 @@ func TestLockAndActionNotes(t *testing.T) {
 	if reloaded.CommentsLocked {
 		t.Error("still locked")
 	}
+}
+
+// lockRv is the K1 (locked) or K2 (!locked) call of a use-case table,
+// answering the reloaded advisory.
+func lockRv(locked bool, reason string) doFn {
+	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
+		cs, err := app.NewComments(app.CommentsConfig{DB: f.db})
+		if err != nil {
+			return nil, err
+		}
+		if err := cs.SetLock(ctx, c, a.AdvisoryID, locked, reason); err != nil {
+			return nil, err
+		}
+		return f.svc.Get(ctx, c, a.AdvisoryID)
+	}
+}
+
+// lockedRv is setup with comments locked by the owner, with a reason
+// carrying a secret.
+func lockedRv(setup setupFn) setupFn {
+	return func(t *testing.T, f *advFixture) *advisory.Advisory {
+		t.Helper()
+		a := setup(t, f)
+		if _, err := lockRv(true, secretReasonRv)(context.Background(), f, f.owner, a); err != nil {
+			t.Fatal(err)
+		}
+		return f.reload(t, a)
+	}
+}
+
+const secretReasonRv = "heated; token ghp_abcdefghijklmnopqrstuvwxyz0123"
+
+// lockRowRv reads the stored lock columns of a.
+func (f *advFixture) lockRowRv(t *testing.T, a *advisory.Advisory) (by int64, at bool, reason string) {
+	t.Helper()
+	f.exec(t, func(tx *postgres.DB) error {
+		return tx.QueryRow(f.sys, `SELECT COALESCE(comments_locked_by_id, 0), comments_locked_at IS NOT NULL, comments_lock_reason
+			FROM advisories WHERE id = $1`, a.ID).Scan(&by, &at, &reason)
+	})
+	return by, at, reason
+}
+
+// TestCommentLockRows covers lifecycle §10.2: K1 lock (owner, any state,
+// not already locked; the optional reason is a public action note that
+// bypasses the lock, redacted, INV-AUDIT-2) and K2 unlock (owner,
+// currently locked; the reason is cleared). Neither is versioned.
+func TestCommentLockRows(t *testing.T) {
+	t.Parallel()
+	f := newAdvFixture(t)
+	lastMeta := func(t *testing.T, f *advFixture, a *advisory.Advisory, action string) map[string]any {
+		t.Helper()
+		rows := f.audits(t, a)
+		for i := len(rows) - 1; i >= 0; i-- {
+			if rows[i].Action == action {
+				return rows[i].Metadata
+			}
+		}
+		t.Fatalf("no %s row", action)
+		return nil
+	}
+	lockedBy := func(who func(*advFixture) app.Caller, wantReason string) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+			t.Helper()
+			by, at, reason := f.lockRowRv(t, after)
+			if !after.CommentsLocked || by != who(f).UserID || !at || reason != wantReason {
+				t.Errorf("locked %v by %d (at set %v) reason %q; want locked by %d, reason %q", after.CommentsLocked, by, at, reason, who(f).UserID, wantReason)
+			}
+			if m := lastMeta(t, f, after, "advisory.comments_locked"); m["reason"] != wantReason {
+				t.Errorf("advisory.comments_locked metadata %v, want reason %q", m, wantReason)
+			}
+		}
+	}
+	unlocked := func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		t.Helper()
+		by, at, reason := f.lockRowRv(t, after)
+		if after.CommentsLocked || by != 0 || at || reason != "" {
+			t.Errorf("after unlock: locked %v by %d at %v reason %q; want all cleared", after.CommentsLocked, by, at, reason)
+		}
+		m := lastMeta(t, f, after, "advisory.comments_unlocked")
+		if p, _ := m["previous_reason"].(string); !strings.Contains(p, "heated") || strings.Contains(p, "ghp_") {
+			t.Errorf("advisory.comments_unlocked metadata %v, want the redacted previous_reason", m)
+		}
+	}
+	runUseCases(t, f, []useCase{
+		{name: "K1: owner locks with a reason", setup: lanternDraft, caller: asOwner, do: lockRv(true, "  "+secretReasonRv+" "),
+			actions: []string{"advisory.comments_locked", "comment.created"},
+			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+				_, _, reason := f.lockRowRv(t, after)
+				if !strings.Contains(reason, "heated") || strings.Contains(reason, "ghp_") {
+					t.Fatalf("stored reason %q, want it redacted (permissions §13)", reason)
+				}
+				lockedBy(asOwner, reason)(t, f, before, after)
+				// The note is public (viewer sees it) and was posted although
+				// the lock now refuses the viewer (it bypasses the lock).
+				cs, err := app.NewComments(app.CommentsConfig{DB: f.db})
+				if err != nil {
+					t.Fatal(err)
+				}
+				th, err := cs.List(context.Background(), f.viewer, after.AdvisoryID)
+				if err != nil || !th.Locked || th.CanComment || len(th.Comments) != 1 {
+					t.Fatalf("viewer's thread %+v (%v); want locked, one public note", th, err)
+				}
+				if n := th.Comments[0]; n.Internal || n.AuthorID != f.owner.UserID || n.Body != reason {
+					t.Errorf("lock note %+v", n)
+				}
+			}},
+		{name: "K1: admin locks without a reason, no note", setup: lanternDraft, caller: asAdmin, do: lockRv(true, "   "),
+			actions: []string{"advisory.comments_locked"}, check: lockedBy(asAdmin, "")},
+		{name: "K1: owner locks a dismissed advisory (any state)", setup: dismissedFrom(lanternDraft, "draft"), caller: asOwner,
+			do: lockRv(true, ""), actions: []string{"advisory.comments_locked"}, check: lockedBy(asOwner, "")},
+		{name: "K1: owner locks a triage report", setup: lanternTriage, caller: asOwner, do: lockRv(true, "spam"),
+			actions: []string{"advisory.comments_locked", "comment.created"}, check: lockedBy(asOwner, "spam")},
+		{name: "K1: collaborator refused", setup: lanternDraft, caller: asCollab, do: lockRv(true, "x"), kind: apperr.Forbidden},
+		{name: "K1: viewer refused", setup: lanternDraft, caller: asViewer, do: lockRv(true, "x"), kind: apperr.Forbidden},
+		{name: "K1: stranger refused", setup: lanternDraft, caller: asStranger, do: lockRv(true, "x"), kind: apperr.NotFound},
+		{name: "K1: already locked refused", setup: lockedRv(lanternDraft), caller: asOwner, do: lockRv(true, "again"), kind: apperr.Conflict},
+		{name: "K1: already locked, collaborator refused", setup: lockedRv(lanternDraft), caller: asCollab, do: lockRv(true, ""), kind: apperr.Forbidden},
+
+		{name: "K2: owner unlocks", setup: lockedRv(lanternDraft), caller: asOwner, do: lockRv(false, ""),
+			actions: []string{"advisory.comments_unlocked"}, check: unlocked},
+		{name: "K2: admin unlocks, a reason is ignored", setup: lockedRv(lanternDraft), caller: asAdmin, do: lockRv(false, "done"),
+			actions: []string{"advisory.comments_unlocked"}, check: unlocked},
+		{name: "K2: collaborator refused", setup: lockedRv(lanternDraft), caller: asCollab, do: lockRv(false, ""), kind: apperr.Forbidden},
+		{name: "K2: viewer refused", setup: lockedRv(lanternDraft), caller: asViewer, do: lockRv(false, ""), kind: apperr.Forbidden},
+		{name: "K2: not locked refused", setup: lanternDraft, caller: asOwner, do: lockRv(false, ""), kind: apperr.Conflict},
+	})
 }

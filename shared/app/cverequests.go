@@ -74,6 +74,11 @@ func (s *Advisories) TransitionCVERequest(ctx context.Context, c Caller, taskID 
 		if err != nil {
 			return err
 		}
+		// Admin-only whatever the task's state: a non-admin is refused
+		// before learning anything about the task (lifecycle §0 item 2).
+		if err := access.Check(c.Subject(), access.CapManageCVERequests, t); err != nil {
+			return err
+		}
 		task, err := tx.CVERequestForUpdate(ctx, taskID)
 		if err != nil {
 			return err
@@ -90,9 +95,6 @@ func (s *Advisories) TransitionCVERequest(ctx context.Context, c Caller, taskID 
 			if err := a.Allows(advisory.ActionReserveCVE); err != nil {
 				return err
 			}
-		}
-		if err := access.Check(c.Subject(), access.CapManageCVERequests, t); err != nil {
-			return err
 		}
 		prev := task.Status
 		var entries []audit.Entry
@@ -191,7 +193,8 @@ func (s *Advisories) AllowCVERequests(ctx context.Context, c Caller, id advisory
 	})
 }
 
-// UnassignCVE detaches the advisory's CVE (O1, admin): an orphan receipt is
+// UnassignCVE detaches the advisory's CVE (O1, admin): an orphan receipt
+// (cause manual, so a later reopen leaves it alone, lifecycle §12) is
 // recorded for the admins to reject at cve.org, a published advisory is
 // flagged for re-export, a version is appended, and the required reason is
 // posted as an internal action note.
@@ -200,7 +203,7 @@ func (s *Advisories) UnassignCVE(ctx context.Context, c Caller, id advisory.ID, 
 		if err := allows(c, a, t, advisory.ActionUnassignCVE, access.CapUnassignCVE); err != nil {
 			return err
 		}
-		if err := orphanCVE(ctx, tx, c, a, reason); err != nil {
+		if err := orphanCVEAs(ctx, tx, c, a, reason, advisory.OrphanCauseManual); err != nil {
 			return err
 		}
 		_, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteUnassignCVE, reason)
@@ -208,14 +211,16 @@ func (s *Advisories) UnassignCVE(ctx context.Context, c Caller, id advisory.ID, 
 	})
 }
 
-// orphanCVE detaches a's CVE into an orphan (O1) and audits cve.unassigned.
-func orphanCVE(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, reason string) error {
+// orphanCVEAs detaches a's CVE into an orphan for cause, appends the
+// version the cleared assigned_cve_id calls for (lifecycle §12) and audits
+// cve.unassigned.
+func orphanCVEAs(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, reason string, cause advisory.OrphanCause) error {
 	before := a.Payload()
 	cve, reason, err := a.UnassignCVE(reason)
 	if err != nil {
 		return err
 	}
-	orphanID, err := tx.InsertOrphanCVE(ctx, cve, a, c.UserID, reason)
+	orphanID, err := tx.InsertOrphanCVE(ctx, cve, a, c.UserID, reason, cause)
 	if err != nil {
 		return err
 	}
@@ -225,33 +230,10 @@ func orphanCVE(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advis
 	if _, err := appendVersion(ctx, tx, c, a, before); err != nil {
 		return err
 	}
-	e := advisoryAudit(c, a, audit.CVEUnassigned, map[string]any{"orphan_id": orphanID, "cve_id": string(cve), "reason_length": len([]rune(reason))})
+	e := advisoryAudit(c, a, audit.CVEUnassigned, map[string]any{"orphan_id": orphanID, "cve_id": string(cve),
+		"reason_length": len([]rune(reason)), "cause": string(cause)})
 	e.Previous, e.New = map[string]any{"assigned_cve_id": string(cve)}, map[string]any{"assigned_cve_id": ""}
 	return tx.InsertAudit(ctx, e)
-}
-
-// DismissCVECascade is the CVE half of a draft dismissal (L7), for the
-// Dismiss service to call inside its transaction after the state flip: the
-// queued CVE request is cancelled (C4, notes "Advisory dismissed: …",
-// cve.request_cancelled) and an assigned CVE is orphaned (O1,
-// cve.unassigned; the dismissal of a CVE-bearing draft is admin-only).
-// a is the locked advisory; reason the dismissal reason.
-func DismissCVECascade(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, reason string) error {
-	taskID, err := tx.CancelQueuedCVERequest(ctx, a.ID, "Advisory dismissed: "+reason)
-	if err != nil {
-		return err
-	}
-	if taskID != 0 {
-		e := advisoryAudit(c, a, audit.CVERequestCancelled, map[string]any{"task_id": taskID})
-		e.Previous, e.New = map[string]any{"status": advisory.CVERequestQueued}, map[string]any{"status": advisory.CVERequestCancelled}
-		if err := tx.InsertAudit(ctx, e); err != nil {
-			return err
-		}
-	}
-	if a.AssignedCVEID == "" {
-		return nil
-	}
-	return orphanCVE(ctx, tx, c, a, reason)
 }
 
 func invalidField(path, msg string) error {

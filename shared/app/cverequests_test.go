@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -104,25 +105,105 @@ func reserved(setup setupFn) setupFn {
 	}
 }
 
+// latestCVECv is the assigned_cve_id of a's newest version: what a publish
+// pinned now would export (lifecycle §12: every write of assigned_cve_id
+// appends a version in the same transaction).
+func (f *advFixture) latestCVECv(t *testing.T, a *advisory.Advisory) advisory.CVEID {
+	t.Helper()
+	var v advisory.Version
+	f.exec(t, func(tx *postgres.DB) error {
+		var err error
+		v, err = tx.LatestVersion(f.sys, a.ID)
+		return err
+	})
+	return v.Payload.AssignedCVEID
+}
+
+// versionedCVECv checks that the newest version records the advisory's
+// live CVE (lifecycle §12, INV-VERSION-1).
+func versionedCVECv(t *testing.T, f *advFixture, after *advisory.Advisory) {
+	t.Helper()
+	if got := f.latestCVECv(t, after); got != after.AssignedCVEID {
+		t.Errorf("latest version assigned_cve_id %q, live %q; want them equal (lifecycle §12)", got, after.AssignedCVEID)
+	}
+}
+
+// lastAuditCv is the newest audit row of a with action.
+func lastAuditCv(t *testing.T, f *advFixture, a *advisory.Advisory, action string) auditRow {
+	t.Helper()
+	rows := f.audits(t, a)
+	for i := len(rows) - 1; i >= 0; i-- {
+		if rows[i].Action == action {
+			return rows[i]
+		}
+	}
+	t.Fatalf("no %s audit row", action)
+	return auditRow{}
+}
+
+// actionNoteCv checks the action note the call posted: its kind and
+// visibility (lifecycle §0 item 5).
+func actionNoteCv(kind string, internal bool) func(t *testing.T, f *advFixture, after *advisory.Advisory) {
+	return func(t *testing.T, f *advFixture, after *advisory.Advisory) {
+		t.Helper()
+		m := lastAuditCv(t, f, after, "comment.created").Metadata
+		if m["action_note"] != kind || m["is_internal"] != internal {
+			t.Errorf("action note %v; want kind %s, is_internal %v", m, kind, internal)
+		}
+	}
+}
+
+// checksCv runs several checks of a use case.
+func checksCv(fns ...func(t *testing.T, f *advFixture, before, after *advisory.Advisory)) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		t.Helper()
+		for _, fn := range fns {
+			fn(t, f, before, after)
+		}
+	}
+}
+
+func afterCv(fn func(t *testing.T, f *advFixture, after *advisory.Advisory)) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	return func(t *testing.T, f *advFixture, _, after *advisory.Advisory) {
+		t.Helper()
+		fn(t, f, after)
+	}
+}
+
+// TestRequestCVE covers C1 (can_request_cve; INV-CVE-1/2/3).
 func TestRequestCVE(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
 	withCVE := with(lanternDraft, `UPDATE advisories SET assigned_cve_id = 'CVE-2026-12345' WHERE id = $1`)
+	rejected := with(queued(lanternDraft), `UPDATE cve_requests SET status = 'rejected', notes = 'no', finished_at = now() WHERE advisory_id = $1`)
+	requested := func(t *testing.T, f *advFixture, _, after *advisory.Advisory) {
+		t.Helper()
+		m := lastAuditCv(t, f, after, "cve.requested").Metadata
+		if m["task_id"] != float64(f.newestCVETaskID(after)) || m["status"] != "queued" {
+			t.Errorf("cve.requested metadata %v; want task_id and status queued", m)
+		}
+	}
 	runUseCases(t, f, []useCase{
-		// C1
-		{name: "owner, draft", setup: lanternDraft, caller: asOwner, do: requestCVE, actions: []string{"cve.requested"}, check: wantTasks("queued:")},
-		{name: "owner, published", setup: lanternPublished, caller: asOwner, do: requestCVE, actions: []string{"cve.requested"}},
-		{name: "admin", setup: lanternDraft, caller: asAdmin, do: requestCVE, actions: []string{"cve.requested"}},
-		{name: "collaborator", setup: lanternDraft, caller: asCollab, do: requestCVE, kind: apperr.Forbidden},
-		{name: "stranger", setup: lanternDraft, caller: asStranger, do: requestCVE, kind: apperr.NotFound},
-		{name: "triage", setup: lanternTriage, caller: asOwner, do: requestCVE, kind: apperr.Conflict},
-		{name: "CVE assigned", setup: withCVE, caller: asOwner, do: requestCVE, kind: apperr.Conflict},
-		{name: "already queued (INV-CVE-1)", setup: queued(lanternDraft), caller: asOwner, do: requestCVE, kind: apperr.Conflict},
-		{name: "banned (INV-CVE-3)", setup: with(lanternDraft, `UPDATE advisories SET cve_requests_banned = true WHERE id = $1`),
+		{name: "C1: owner, draft", setup: lanternDraft, caller: asOwner, do: requestCVE, actions: []string{"cve.requested"},
+			check: checksCv(wantTasks("queued:"), requested)},
+		{name: "C1: owner, published", setup: lanternPublished, caller: asOwner, do: requestCVE, actions: []string{"cve.requested"}, check: wantTasks("queued:")},
+		{name: "C1: admin", setup: lanternDraft, caller: asAdmin, do: requestCVE, actions: []string{"cve.requested"}},
+		{name: "C1: after a rejection, allowed again", setup: rejected, caller: asOwner, do: requestCVE, actions: []string{"cve.requested"},
+			check: wantTasks("rejected:", "queued:")},
+		{name: "C1: collaborator refused", setup: lanternDraft, caller: asCollab, do: requestCVE, kind: apperr.Forbidden},
+		{name: "C1: viewer refused", setup: lanternDraft, caller: asViewer, do: requestCVE, kind: apperr.Forbidden},
+		{name: "C1: stranger refused", setup: lanternDraft, caller: asStranger, do: requestCVE, kind: apperr.NotFound},
+		{name: "C1: triage refused", setup: lanternTriage, caller: asOwner, do: requestCVE, kind: apperr.Conflict},
+		{name: "C1: dismissed refused", setup: dismissedFrom(lanternDraft, "draft"), caller: asOwner, do: requestCVE, kind: apperr.Conflict},
+		{name: "C1: CVE assigned refused (INV-CVE-2)", setup: withCVE, caller: asOwner, do: requestCVE, kind: apperr.Conflict},
+		{name: "C1: already queued refused (INV-CVE-1)", setup: queued(lanternDraft), caller: asOwner, do: requestCVE, kind: apperr.Conflict},
+		{name: "C1: banned refused (INV-CVE-3)", setup: with(lanternDraft, `UPDATE advisories SET cve_requests_banned = true WHERE id = $1`),
 			caller: asOwner, do: requestCVE, kind: apperr.Forbidden},
 	})
 }
 
+// TestTransitionCVERequest covers C2, C3, the ban flag change (C3 with ban)
+// and the refusal of a user-driven cancellation (C4 is a side effect only).
 func TestTransitionCVERequest(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
@@ -132,55 +213,114 @@ func TestTransitionCVERequest(t *testing.T) {
 	reject := func(ban bool) doFn {
 		return transition(app.CVETransition{Status: advisory.CVERequestRejected, Notes: "Not a vulnerability.", Ban: ban})
 	}
+	statusChanged := func(from, to string) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		return func(t *testing.T, f *advFixture, _, after *advisory.Advisory) {
+			t.Helper()
+			r := lastAuditCv(t, f, after, "cve.task_status_changed")
+			if r.Metadata["cve_id"] != string(after.AssignedCVEID) || r.Metadata["task_id"] != float64(f.newestCVETaskID(after)) {
+				t.Errorf("cve.task_status_changed metadata %v; want task_id and cve_id %q", r.Metadata, after.AssignedCVEID)
+			}
+			var prev, next map[string]any
+			f.exec(t, func(tx *postgres.DB) error {
+				return tx.QueryRow(f.sys, `SELECT previous_value, new_value FROM audit_log WHERE advisory_id = $1 AND action = 'cve.task_status_changed'
+					ORDER BY id DESC LIMIT 1`, after.ID).Scan(&prev, &next)
+			})
+			if prev["status"] != from || next["status"] != to {
+				t.Errorf("status change %v → %v, want %s → %s", prev, next, from, to)
+			}
+		}
+	}
+	heldElsewhere := func(t *testing.T, f *advFixture) *advisory.Advisory {
+		a := queued(lanternDraft)(t, f)
+		f.sql(t, f.lanternDraft(t), `UPDATE advisories SET assigned_cve_id = 'CVE-2026-40123' WHERE id = $1`)
+		return a
+	}
 	runUseCases(t, f, []useCase{
-		// C2
-		{name: "reserve", setup: queued(lanternDraft), caller: asAdmin, do: reserve, actions: []string{"cve.task_status_changed"}, versions: 1,
+		{name: "C2: reserve", setup: queued(lanternDraft), caller: asAdmin, do: reserve, actions: []string{"cve.task_status_changed"}, versions: 1,
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				wantTasks("reserved:"+string(after.AssignedCVEID))(t, f, before, after)
 				if after.AssignedCVEID == "" || after.RepublishRequired {
 					t.Errorf("cve %q republish %v", after.AssignedCVEID, after.RepublishRequired)
 				}
-				rows := f.audits(t, after)
-				if m := rows[len(rows)-1].Metadata; m["cve_id"] != string(after.AssignedCVEID) || m["task_id"] == nil {
-					t.Errorf("cve.task_status_changed metadata %v", m)
-				}
+				statusChanged("queued", "reserved")(t, f, before, after)
+				// §12: a publish right after the reservation pins a version
+				// that carries the CVE.
+				versionedCVECv(t, f, after)
 			}},
-		{name: "reserve, published", setup: queued(lanternPublished), caller: asAdmin, do: reserve, actions: []string{"cve.task_status_changed"}, versions: 1,
+		{name: "C2: reserve, published sets republish_required", setup: queued(lanternPublished), caller: asAdmin, do: reserve,
+			actions: []string{"cve.task_status_changed"}, versions: 1,
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if !after.RepublishRequired {
 					t.Error("republish_required not set on a published advisory")
 				}
+				versionedCVECv(t, f, after)
 			}},
-		{name: "reserve, owner", setup: queued(lanternDraft), caller: asOwner, do: reserve, kind: apperr.Forbidden},
-		{name: "reserve, bad id", setup: queued(lanternDraft), caller: asAdmin,
+		{name: "C2: reserve, owner refused", setup: queued(lanternDraft), caller: asOwner, do: reserve, kind: apperr.Forbidden},
+		{name: "C2: reserve, collaborator refused", setup: queued(lanternDraft), caller: asCollab, do: reserve, kind: apperr.Forbidden},
+		{name: "C2: reserve, owner on a decided task refused as forbidden", caller: asOwner, do: reserve, kind: apperr.Forbidden,
+			setup: with(queued(lanternDraft), `UPDATE cve_requests SET status = 'rejected' WHERE advisory_id = $1`)},
+		{name: "C2: reserve, bad id refused", setup: queued(lanternDraft), caller: asAdmin,
 			do: transition(app.CVETransition{Status: advisory.CVERequestReserved, CVEID: "CVE-26-1"}), kind: apperr.Invalid},
-		{name: "reserve, CVE already assigned (INV-CVE-2)", setup: with(queued(lanternDraft), `UPDATE advisories SET assigned_cve_id = 'CVE-2026-40009' WHERE id = $1`),
+		{name: "C2: reserve, no id refused", setup: queued(lanternDraft), caller: asAdmin,
+			do: transition(app.CVETransition{Status: advisory.CVERequestReserved}), kind: apperr.Invalid},
+		{name: "C2: reserve, CVE already assigned refused (INV-CVE-2)", setup: with(queued(lanternDraft), `UPDATE advisories SET assigned_cve_id = 'CVE-2026-40009' WHERE id = $1`),
 			caller: asAdmin, do: reserve, kind: apperr.Conflict},
-		{name: "reserve, task decided", setup: with(queued(lanternDraft), `UPDATE cve_requests SET status = 'rejected' WHERE advisory_id = $1`),
+		{name: "C2: reserve, CVE held by another advisory refused (INV-ID-3)", setup: heldElsewhere, caller: asAdmin,
+			do: transition(app.CVETransition{Status: advisory.CVERequestReserved, CVEID: "CVE-2026-40123"}), kind: apperr.Conflict},
+		{name: "C2: reserve, task decided refused", setup: with(queued(lanternDraft), `UPDATE cve_requests SET status = 'rejected' WHERE advisory_id = $1`),
 			caller: asAdmin, do: reserve, kind: apperr.Conflict},
-		{name: "to cancelled (system only)", setup: queued(lanternDraft), caller: asAdmin,
+		{name: "C2: back to queued refused", setup: queued(lanternDraft), caller: asAdmin,
+			do: transition(app.CVETransition{Status: advisory.CVERequestQueued}), kind: apperr.Conflict},
+		{name: "C4: cancel through a transition refused (dismissal side effect only)", setup: queued(lanternDraft), caller: asAdmin,
 			do: transition(app.CVETransition{Status: advisory.CVERequestCancelled}), kind: apperr.Conflict},
-		// C3
-		{name: "reject", setup: queued(lanternDraft), caller: asAdmin, do: reject(false),
-			actions: []string{"cve.task_status_changed", "comment.created"}, check: wantTasks("rejected:")},
-		{name: "reject and ban", setup: queued(lanternDraft), caller: asAdmin, do: reject(true),
+		{name: "C3: reject", setup: queued(lanternDraft), caller: asAdmin, do: reject(false),
+			actions: []string{"cve.task_status_changed", "comment.created"},
+			check: checksCv(wantTasks("rejected:"), statusChanged("queued", "rejected"),
+				afterCv(actionNoteCv("cve_request_rejected", false)),
+				func(t *testing.T, f *advFixture, _, after *advisory.Advisory) {
+					if after.CVERequestsBanned {
+						t.Error("banned without a ban")
+					}
+				})},
+		{name: "C3: reject and ban", setup: queued(lanternDraft), caller: asAdmin, do: reject(true),
 			actions: []string{"cve.task_status_changed", "cve.request_banned", "comment.created"},
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if !after.CVERequestsBanned {
 					t.Error("not banned")
 				}
+				actionNoteCv("cve_request_rejected", false)(t, f, after)
 				if _, err := f.svc.RequestCVE(context.Background(), f.owner, after.AdvisoryID); apperr.KindOf(err) != apperr.Forbidden {
 					t.Errorf("request after ban: %v, want forbidden (INV-CVE-3)", err)
 				}
 			}},
-		{name: "reject, no notes", setup: queued(lanternDraft), caller: asAdmin,
+		{name: "C3: reject and ban, already banned: no second ban row", caller: asAdmin, do: reject(true),
+			setup:   with(queued(lanternDraft), `UPDATE advisories SET cve_requests_banned = true WHERE id = $1`),
+			actions: []string{"cve.task_status_changed", "comment.created"}},
+		{name: "C3: reject, no notes refused", setup: queued(lanternDraft), caller: asAdmin,
 			do: transition(app.CVETransition{Status: advisory.CVERequestRejected, Notes: " "}), kind: apperr.Invalid},
-		{name: "ban with reservation", setup: queued(lanternDraft), caller: asAdmin,
+		{name: "C3: ban with reservation refused", setup: queued(lanternDraft), caller: asAdmin,
 			do: transition(app.CVETransition{Status: advisory.CVERequestReserved, CVEID: "CVE-2026-40001", Ban: true}), kind: apperr.Invalid},
-		{name: "reject, collaborator", setup: queued(lanternDraft), caller: asCollab, do: reject(false), kind: apperr.Forbidden},
+		{name: "C3: reject, owner refused", setup: queued(lanternDraft), caller: asOwner, do: reject(true), kind: apperr.Forbidden},
+		{name: "C3: reject, collaborator refused", setup: queued(lanternDraft), caller: asCollab, do: reject(false), kind: apperr.Forbidden},
+		{name: "C3: reject, task decided refused", setup: with(queued(lanternDraft), `UPDATE cve_requests SET status = 'reserved' WHERE advisory_id = $1`),
+			caller: asAdmin, do: reject(false), kind: apperr.Conflict},
+	})
+	// A caller who cannot see the advisory cannot see its tasks either: the
+	// task is not found (the API's HTML 404).
+	t.Run("C2: reserve, stranger refused", func(t *testing.T) {
+		a := queued(lanternDraft)(t, f)
+		refusedCv(t, f, a, apperr.NotFound, func() error {
+			_, err := reserve(context.Background(), f, f.stranger, a)
+			return err
+		})
+		if got := f.reload(t, a); got.AssignedCVEID != "" {
+			t.Errorf("CVE %q", got.AssignedCVEID)
+		}
 	})
 }
 
+// TestCVEBanUnassign covers the unban flag change (AllowCVERequests) and O1
+// (admin unassign).
 func TestCVEBanUnassign(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
@@ -196,28 +336,46 @@ func TestCVEBanUnassign(t *testing.T) {
 	withCVE := reserved
 	orphaned := func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		t.Helper()
-		var status string
+		var (
+			id            int64
+			status, cause string
+			by            int64
+		)
 		f.exec(t, func(tx *postgres.DB) error {
-			return tx.QueryRow(f.sys, `SELECT status FROM orphan_cves WHERE cve_id = $1 AND previous_advisory_id = $2`,
-				string(before.AssignedCVEID), after.ID).Scan(&status)
+			return tx.QueryRow(f.sys, `SELECT id, status, cause, COALESCE(unassigned_by_id, 0) FROM orphan_cves WHERE cve_id = $1 AND previous_advisory_id = $2`,
+				string(before.AssignedCVEID), after.ID).Scan(&id, &status, &cause, &by)
 		})
-		if status != "orphaned" || after.AssignedCVEID != "" {
-			t.Errorf("orphan %q, cve %q", status, after.AssignedCVEID)
+		if status != "orphaned" || after.AssignedCVEID != "" || by != f.admin.UserID {
+			t.Errorf("orphan %q by %d, cve %q", status, by, after.AssignedCVEID)
 		}
+		// §12: an admin's unassign is manual, which a reopen never reattaches.
+		if cause != "manual" {
+			t.Errorf("orphan cause %q, want manual", cause)
+		}
+		m := lastAuditCv(t, f, after, "cve.unassigned").Metadata
+		if m["orphan_id"] != float64(id) || m["reason_length"] == nil {
+			t.Errorf("cve.unassigned metadata %v; want orphan_id %d and reason_length", m, id)
+		}
+		versionedCVECv(t, f, after)
+		actionNoteCv("unassign_cve", true)(t, f, after)
 	}
 	runUseCases(t, f, []useCase{
-		{name: "unban", setup: banned, caller: asAdmin, do: allow, actions: []string{"cve.request_unbanned"},
+		{name: "UNBAN: admin lifts the ban", setup: banned, caller: asAdmin, do: allow, actions: []string{"cve.request_unbanned"},
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if after.CVERequestsBanned {
 					t.Error("still banned")
 				}
+				if _, err := f.svc.RequestCVE(context.Background(), f.owner, after.AdvisoryID); err != nil {
+					t.Errorf("request after unban: %v", err)
+				}
 			}},
-		{name: "unban, not banned: no-op", setup: lanternDraft, caller: asAdmin, do: allow},
-		{name: "unban, owner", setup: banned, caller: asOwner, do: allow, kind: apperr.Forbidden},
-		// O1
-		{name: "unassign", setup: withCVE(lanternDraft), caller: asAdmin, do: unassign("Duplicate CVE."),
+		{name: "UNBAN: not banned, a no-op without audit", setup: lanternDraft, caller: asAdmin, do: allow},
+		{name: "UNBAN: owner refused", setup: banned, caller: asOwner, do: allow, kind: apperr.Forbidden},
+		{name: "UNBAN: collaborator refused", setup: banned, caller: asCollab, do: allow, kind: apperr.Forbidden},
+		{name: "UNBAN: stranger refused", setup: banned, caller: asStranger, do: allow, kind: apperr.NotFound},
+		{name: "O1: unassign", setup: withCVE(lanternDraft), caller: asAdmin, do: unassign("Duplicate CVE."),
 			actions: []string{"cve.unassigned", "comment.created"}, versions: 1, check: orphaned},
-		{name: "unassign, published", setup: withCVE(lanternPublished), caller: asAdmin, do: unassign("Wrong CVE."),
+		{name: "O1: unassign, published sets republish_required", setup: withCVE(lanternPublished), caller: asAdmin, do: unassign("Wrong CVE."),
 			actions: []string{"cve.unassigned", "comment.created"}, versions: 1,
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if !after.RepublishRequired {
@@ -225,33 +383,37 @@ func TestCVEBanUnassign(t *testing.T) {
 				}
 				orphaned(t, f, before, after)
 			}},
-		{name: "unassign, owner", setup: withCVE(lanternDraft), caller: asOwner, do: unassign("x"), kind: apperr.Forbidden},
-		{name: "unassign, no CVE", setup: lanternDraft, caller: asAdmin, do: unassign("x"), kind: apperr.Conflict},
-		{name: "unassign, blank reason", setup: withCVE(lanternDraft), caller: asAdmin, do: unassign(" "), kind: apperr.Invalid},
+		{name: "O1: unassign, owner refused", setup: withCVE(lanternDraft), caller: asOwner, do: unassign("x"), kind: apperr.Forbidden},
+		{name: "O1: unassign, collaborator refused", setup: withCVE(lanternDraft), caller: asCollab, do: unassign("x"), kind: apperr.Forbidden},
+		{name: "O1: unassign, no CVE refused", setup: lanternDraft, caller: asAdmin, do: unassign("x"), kind: apperr.Conflict},
+		{name: "O1: unassign, blank reason refused", setup: withCVE(lanternDraft), caller: asAdmin, do: unassign(" "), kind: apperr.Invalid},
+		{name: "O1: unassign, owner with blank reason refused as forbidden", setup: withCVE(lanternDraft), caller: asOwner, do: unassign(""), kind: apperr.Forbidden},
 	})
 }
 
-// TestDismissCVECascade covers C4 and the O1 cascade of L7 through the hook
-// the Dismiss service calls inside its transaction.
+// TestDismissCVECascade covers C4 and the O1 cascade of a draft dismissal
+// (L7) through the Dismiss service, as the dismissing admin.
 func TestDismissCVECascade(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
 	run := func(t *testing.T, a *advisory.Advisory) []string {
+		t.Helper()
 		before := len(f.audits(t, a))
-		f.exec(t, func(tx *postgres.DB) error {
-			locked, err := tx.AdvisoryByIDForUpdate(f.sys, a.AdvisoryID)
-			if err != nil {
-				return err
-			}
-			return app.DismissCVECascade(f.sys, tx, f.admin, locked, "Duplicate.")
-		})
+		if _, err := f.svc.Dismiss(context.Background(), f.admin, a.AdvisoryID, "Duplicate."); err != nil {
+			t.Fatal(err)
+		}
 		var got []string
 		for _, r := range f.audits(t, a)[before:] {
-			got = append(got, r.Action)
+			if strings.HasPrefix(r.Action, "cve.") {
+				if r.ActorID != f.admin.UserID {
+					t.Errorf("%s by %d, want the dismissing admin", r.Action, r.ActorID)
+				}
+				got = append(got, r.Action)
+			}
 		}
 		return got
 	}
-	t.Run("queued request cancelled", func(t *testing.T) {
+	t.Run("C4: queued request cancelled", func(t *testing.T) {
 		a := queued(lanternDraft)(t, f)
 		if got := run(t, a); len(got) != 1 || got[0] != "cve.request_cancelled" {
 			t.Errorf("audits %v", got)
@@ -259,17 +421,46 @@ func TestDismissCVECascade(t *testing.T) {
 		if got := f.cveTasks(t, a); len(got) != 1 || got[0] != "cancelled:" {
 			t.Errorf("tasks %v", got)
 		}
+		var notes string
+		f.exec(t, func(tx *postgres.DB) error {
+			return tx.QueryRow(f.sys, `SELECT notes FROM cve_requests WHERE advisory_id = $1 AND finished_at IS NOT NULL`, a.ID).Scan(&notes)
+		})
+		if notes != "Advisory dismissed: Duplicate." {
+			t.Errorf("notes %q", notes)
+		}
+		if m := lastAuditCv(t, f, a, "cve.request_cancelled").Metadata; m["task_id"] != float64(f.newestCVETaskID(a)) {
+			t.Errorf("cve.request_cancelled metadata %v", m)
+		}
 	})
-	t.Run("assigned CVE orphaned", func(t *testing.T) {
-		a := with(lanternDraft, `UPDATE advisories SET assigned_cve_id = 'CVE-2026-60000' WHERE id = $1`)(t, f)
+	t.Run("C4: decided request left alone, refused", func(t *testing.T) {
+		a := with(queued(lanternDraft), `UPDATE cve_requests SET status = 'rejected' WHERE advisory_id = $1`)(t, f)
+		if got := run(t, a); len(got) != 0 {
+			t.Errorf("audits %v", got)
+		}
+		if got := f.cveTasks(t, a); len(got) != 1 || got[0] != "rejected:" {
+			t.Errorf("tasks %v", got)
+		}
+	})
+	t.Run("O1: assigned CVE orphaned by the dismissal cascade", func(t *testing.T) {
+		a := reserved(lanternDraft)(t, f)
+		v := f.versionCount(t, a)
 		if got := run(t, a); len(got) != 1 || got[0] != "cve.unassigned" {
 			t.Errorf("audits %v", got)
 		}
-		if got := f.reload(t, a); got.AssignedCVEID != "" {
+		got := f.reload(t, a)
+		if got.AssignedCVEID != "" {
 			t.Errorf("CVE still %q", got.AssignedCVEID)
 		}
+		// §12: the cleared CVE is versioned in the same transaction.
+		if f.versionCount(t, a) != v+1 {
+			t.Errorf("%d versions appended, want 1", f.versionCount(t, a)-v)
+		}
+		versionedCVECv(t, f, got)
+		if o := f.orphansCv(t, a.AssignedCVEID); len(o) != 1 || o[0].Cause != "dismissal" || o[0].Status != "orphaned" {
+			t.Errorf("orphans %+v, want one orphaned dismissal receipt", o)
+		}
 	})
-	t.Run("nothing to do", func(t *testing.T) {
+	t.Run("O1: nothing to do, refused (no CVE, no request)", func(t *testing.T) {
 		if got := run(t, f.lanternDraft(t)); len(got) != 0 {
 			t.Errorf("audits %v", got)
 		}

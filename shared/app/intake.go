@@ -168,8 +168,7 @@ func (s *Intake) Submit(ctx context.Context, c Caller, sub Submission) (Receipt,
 			return err
 		}
 		entries := []audit.Entry{advisoryAudit(c, a, audit.AdvisoryTriageSubmitted, map[string]any{
-			"advisory_id": a.AdvisoryID, "project_slug": p.Slug, "needs_admin_routing": unsorted,
-			"anonymous": anonymous, "unsorted_choice": r.Unsorted(),
+			"advisory_id": a.AdvisoryID, "project_slug": p.Slug, "authenticated": !anonymous, "unsorted": unsorted,
 		})}
 		if !anonymous {
 			up, err := tx.UpsertGrant(ctx, a.ID, access.PrincipalUser, c.UserID, access.PermissionViewer, 0, now)

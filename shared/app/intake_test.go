@@ -80,7 +80,7 @@ func TestSubmitReport(t *testing.T) {
 		return a, sc
 	}
 
-	t.Run("anonymous, known project", func(t *testing.T) {
+	t.Run("L1: anonymous report on a known project", func(t *testing.T) {
 		rc, err := svc.Submit(ctx, anon, app.Submission{Report: report("lantern")})
 		if err != nil || rc.Honeypot || !validRef(string(rc.Ref)) {
 			t.Fatalf("Submit: %+v %v", rc, err)
@@ -104,7 +104,7 @@ func TestSubmitReport(t *testing.T) {
 		}
 	})
 	// INV-INTAKE-4.
-	t.Run("I don't know: unsorted, flagged", func(t *testing.T) {
+	t.Run("L1: I don't know: unsorted, flagged (INV-INTAKE-4)", func(t *testing.T) {
 		rc, err := svc.Submit(ctx, anon, app.Submission{Report: report(intake.UnsortedChoice)})
 		if err != nil {
 			t.Fatal(err)
@@ -122,7 +122,7 @@ func TestSubmitReport(t *testing.T) {
 		}
 	})
 	// INV-INTAKE-3.
-	t.Run("signed-in reporter gets viewer", func(t *testing.T) {
+	t.Run("L1: signed-in reporter gets viewer (INV-INTAKE-3)", func(t *testing.T) {
 		rc, err := svc.Submit(ctx, reporter, app.Submission{Report: report("jetty")})
 		if err != nil {
 			t.Fatal(err)
@@ -150,7 +150,7 @@ func TestSubmitReport(t *testing.T) {
 			t.Errorf("signed-in with honeypot value: %+v %v", rc2, err)
 		}
 	})
-	t.Run("invalid input writes nothing", func(t *testing.T) {
+	t.Run("L1: invalid input refused, writes nothing", func(t *testing.T) {
 		before := f.counts(t)
 		for _, r := range []intake.Report{{}, {ProjectSlug: "nope", Summary: "s", Details: "d"}, {ProjectSlug: "unsorted", Summary: "s", Details: "d"}} {
 			if _, err := svc.Submit(ctx, anon, app.Submission{Report: r}); apperr.KindOf(err) != apperr.Invalid {

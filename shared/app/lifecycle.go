@@ -7,6 +7,7 @@ import (
 	"github.com/eclipse-csi/advisoryhub/shared/access"
 	"github.com/eclipse-csi/advisoryhub/shared/advisory"
 	"github.com/eclipse-csi/advisoryhub/shared/audit"
+	"github.com/eclipse-csi/advisoryhub/shared/comment"
 	"github.com/eclipse-csi/advisoryhub/shared/postgres"
 )
 
@@ -21,8 +22,14 @@ import (
 
 // Dismiss dismisses a triage report (L6, via can_triage) or a draft (L7,
 // via can_dismiss: admin-only when a CVE is assigned). The reason is
-// required; the origin state is remembered for reopen. Pending review is
-// torn down (R8) and a pending reassignment request cleared (D4).
+// required and posted as a public action note; the origin state is
+// remembered for reopen. Dismissing an advisory that is already dismissed
+// writes nothing (L7's no-op), answered as ErrIllegalTransition (Conflict)
+// like any other illegal transition. In one transaction and in the order
+// of lifecycle L7: the state flip and its audit rows, the public note, a
+// pending reassignment request cleared as dismissed (D4), a queued CVE
+// request cancelled (C4), pending review torn down (R8), and an assigned
+// CVE orphaned (O1) (INV-LIFECYCLE-4, INV-CVE-1/2).
 func (s *Advisories) Dismiss(ctx context.Context, c Caller, id advisory.ID, reason string) (*advisory.Advisory, error) {
 	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		if err := authorize(c, a, t, advisory.TransitionDismiss, access.CapDismiss); err != nil {
@@ -35,44 +42,80 @@ func (s *Advisories) Dismiss(ctx context.Context, c Caller, id advisory.ID, reas
 		if err := tx.UpdateWorkflow(ctx, a); err != nil {
 			return err
 		}
-		taskID, err := tx.WithdrawOpenReviewTask(ctx, a.ID)
-		if err != nil {
-			return err
-		}
 		dismissed := advisoryAudit(c, a, audit.AdvisoryDismissed, map[string]any{"reason": d.Reason, "from_state": d.From})
 		dismissed.Previous, dismissed.New = stateValue(d.From), stateValue(a.State)
-		entries := []audit.Entry{dismissed, stateChanged(c, a, d.From, true)}
-		if d.PreviousReview != advisory.ReviewNone || taskID != 0 {
-			meta := map[string]any{"cancelled_on_dismiss": true, "reason_length": len([]rune(d.Reason))}
-			if taskID != 0 {
-				meta["task_id"] = taskID
-			}
-			e := advisoryAudit(c, a, audit.AdvisoryReviewWithdrawn, meta)
-			e.Previous = map[string]any{"review_status": d.PreviousReview}
-			e.New = map[string]any{"review_status": advisory.ReviewNone}
-			entries = append(entries, e)
-			if taskID != 0 {
-				e := advisoryAudit(c, a, audit.ReviewTaskStatusChanged, map[string]any{"task_id": taskID})
-				e.Previous, e.New = map[string]any{"status": "open"}, map[string]any{"status": "withdrawn"}
-				entries = append(entries, e)
-			}
-		}
-		entries = appendCleared(entries, c, a, audit.AdvisoryReassignmentRequestCleared, d.Reassignment, "dismissed")
-		if err := insertAudits(ctx, tx, entries); err != nil {
+		if err := insertAudits(ctx, tx, []audit.Entry{dismissed, stateChanged(c, a, d.From, true)}); err != nil {
 			return err
 		}
-		// Dismissal cancels a queued CVE request (C4) and orphans an
-		// assigned CVE (O1), each audited by the cascade (lifecycle L7).
-		return DismissCVECascade(ctx, tx, c, a, d.Reason)
+		if _, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteDismiss, d.Reason); err != nil {
+			return err
+		}
+		if err := insertAudits(ctx, tx, appendCleared(nil, c, a, audit.AdvisoryReassignmentRequestCleared, d.Reassignment, "dismissed")); err != nil {
+			return err
+		}
+		if err := cancelCVERequestOnDismissal(ctx, tx, c, a, d.Reason); err != nil {
+			return err
+		}
+		if err := tearDownReviewOnDismissal(ctx, tx, c, a, d); err != nil {
+			return err
+		}
+		if a.AssignedCVEID == "" {
+			return nil
+		}
+		return orphanCVEAs(ctx, tx, c, a, d.Reason, advisory.OrphanCauseDismissal)
 	})
 }
 
+// cancelCVERequestOnDismissal cancels the queued CVE request of a dismissed
+// advisory a (C4, notes "Advisory dismissed: …"), if there is one, and
+// audits cve.request_cancelled.
+func cancelCVERequestOnDismissal(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, reason string) error {
+	taskID, err := tx.CancelQueuedCVERequest(ctx, a.ID, "Advisory dismissed: "+reason)
+	if err != nil || taskID == 0 {
+		return err
+	}
+	e := advisoryAudit(c, a, audit.CVERequestCancelled, map[string]any{"task_id": taskID})
+	e.Previous, e.New = map[string]any{"status": advisory.CVERequestQueued}, map[string]any{"status": advisory.CVERequestCancelled}
+	return tx.InsertAudit(ctx, e)
+}
+
+// tearDownReviewOnDismissal is R8 for dismissal d of a: an open review task
+// is withdrawn, and a review status other than none (already reset by
+// advisory.Dismiss) is audited as withdrawn with cancelled_on_dismiss.
+func tearDownReviewOnDismissal(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, d advisory.Dismissal) error {
+	taskID, err := tx.WithdrawOpenReviewTask(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	if d.PreviousReview == advisory.ReviewNone && taskID == 0 {
+		return nil
+	}
+	meta := map[string]any{"cancelled_on_dismiss": true, "reason_length": len([]rune(d.Reason))}
+	if taskID != 0 {
+		meta["task_id"] = taskID
+	}
+	e := advisoryAudit(c, a, audit.AdvisoryReviewWithdrawn, meta)
+	e.Previous, e.New = reviewValue(d.PreviousReview), reviewValue(advisory.ReviewNone)
+	entries := []audit.Entry{e}
+	if taskID != 0 {
+		entries = append(entries, taskStatusChanged(c, a, taskID, advisory.ReviewTaskWithdrawn))
+	}
+	return insertAudits(ctx, tx, entries)
+}
+
 // Reopen returns a dismissed advisory to the state it was dismissed from,
-// triage or draft (L13, can_reopen). Reopening a withdrawal re-publishes
-// it through the publication pipeline (L14) and is refused here with
-// advisory.ErrViaPipeline.
+// triage or draft (L13, can_reopen). Reopening a withdrawal (a dismissal
+// from published) is an un-withdrawal (L14, INV-WITHDRAW): it runs the
+// request transaction of UnwithdrawPublication, and the advisory stays
+// dismissed until the publication worker publishes it again. Adapters
+// require a fresh step-up for that case first (CheckReopen, permissions
+// §13).
 func (s *Advisories) Reopen(ctx context.Context, c Caller, id advisory.ID) (*advisory.Advisory, error) {
 	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		if a.State == advisory.StateDismissed && a.DismissedFromState == advisory.StatePublished {
+			_, err := UnwithdrawPublication(ctx, tx, c, a, t)
+			return err
+		}
 		if err := authorize(c, a, t, advisory.TransitionReopen, access.ReopenCapability(t)); err != nil {
 			return err
 		}
@@ -204,7 +247,9 @@ func (s *Advisories) moveProject(ctx context.Context, tx *postgres.DB, c Caller,
 	meta["previous_project_slug"], meta["project_slug"] = m.From.Slug, m.To.Slug
 	meta["in_triage"] = m.InTriage
 	if m.InTriage {
+		// F3: the routing note the move left ("" unless it (re)set the flag).
 		meta["flagged_for_routing"], meta["cleared_flag"] = m.FlaggedForRouting, m.ClearedFlag
+		meta["note"] = ""
 		if m.FlaggedForRouting {
 			meta["note"] = a.Routing.Note
 		}
@@ -222,7 +267,8 @@ func (s *Advisories) moveProject(ctx context.Context, tx *postgres.DB, c Caller,
 
 // FlagForRouting hands a triage report to the admins (F1, INV-AUTH-6): a
 // team member (not an admin) of a native report on a real project, with a
-// required note. While flagged, edit, promote and dismiss are admin-only.
+// required note, posted as an internal action note. While flagged, edit,
+// promote and dismiss are admin-only.
 func (s *Advisories) FlagForRouting(ctx context.Context, c Caller, id advisory.ID, note string) (*advisory.Advisory, error) {
 	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		if err := authorize(c, a, t, advisory.TransitionFlagRouting, access.CapFlagRouting); err != nil {
@@ -234,12 +280,17 @@ func (s *Advisories) FlagForRouting(ctx context.Context, c Caller, id advisory.I
 		if err := tx.UpdateRouting(ctx, a); err != nil {
 			return err
 		}
-		return tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryFlaggedForRouting, map[string]any{"note": a.Routing.Note}))
+		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryFlaggedForRouting, map[string]any{"note": a.Routing.Note})); err != nil {
+			return err
+		}
+		_, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteFlagForRouting, a.Routing.Note)
+		return err
 	})
 }
 
 // ClearRoutingFlag lifts the routing flag of a triage report on a real
-// project (F2): an owner may retract the hand-off. note is optional. On
+// project (F2): an owner may retract the hand-off. note is optional and
+// posted as an internal action note. On
 // unsorted only reassignment lifts the flag (INV-INTAKE-4).
 func (s *Advisories) ClearRoutingFlag(ctx context.Context, c Caller, id advisory.ID, note string) (*advisory.Advisory, error) {
 	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
@@ -253,51 +304,67 @@ func (s *Advisories) ClearRoutingFlag(ctx context.Context, c Caller, id advisory
 		if err := tx.UpdateRouting(ctx, a); err != nil {
 			return err
 		}
-		return tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryRoutingFlagCleared,
-			map[string]any{"previous_note": prev, "note": strings.TrimSpace(note)}))
+		note = strings.TrimSpace(note)
+		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryRoutingFlagCleared,
+			map[string]any{"previous_note": prev, "note": note})); err != nil {
+			return err
+		}
+		_, err = RecordActionNote(ctx, tx, c, a.ID, comment.NoteClearRoutingFlag, note)
+		return err
 	})
 }
 
 // Withdraw records the withdrawal of a published advisory (the request half
 // of L12, can_withdraw_published: an admin or a mature-publisher team
 // member, CVE allowed): withdrawn_reason is set and, being payload, versioned;
-// the advisory is marked for re-export (republish_required) and a pending
-// withdrawal request is cleared as approved, and a publication task pinned
-// to the withdrawal version is queued in the same transaction. It stays
-// published until that task succeeds: the worker re-exports it as withdrawn
-// and then dismisses it (INV-WITHDRAW, INV-LIFECYCLE-3). Refused while a
-// publication is queued or running (INV-CONCURRENCY-1).
+// the advisory is marked for re-export (republish_required); a pending
+// withdrawal request is cleared as approved; the reason is posted as a
+// public action note; and a publication task pinned to the withdrawal
+// version is queued, all in one transaction. It stays published until that
+// task succeeds: the worker re-exports it as withdrawn and then dismisses
+// it (INV-WITHDRAW, INV-LIFECYCLE-3). Refused while a publication is queued
+// or running (INV-CONCURRENCY-1).
 func (s *Advisories) Withdraw(ctx context.Context, c Caller, id advisory.ID, reason string) (*advisory.Advisory, error) {
 	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
-		if err := authorize(c, a, t, advisory.TransitionWithdraw, access.CapWithdraw); err != nil {
-			return err
-		}
-		before := a.Payload()
-		w, err := a.Withdraw(reason)
-		if err != nil {
-			return err
-		}
-		busy, err := tx.PublicationInFlight(ctx, a.ID)
-		if err != nil {
-			return err
-		}
-		if busy {
-			return advisory.ErrPublicationInProgress
-		}
-		if err := tx.UpdateWorkflow(ctx, a); err != nil {
-			return err
-		}
-		if _, err := appendVersion(ctx, tx, c, a, before); err != nil {
-			return err
-		}
-		// L12 request transaction: the withdrawal version is exported by a
-		// publication task queued here (the human review gate does not
-		// apply); the worker's success dismisses the advisory.
-		if _, err := QueuePublication(ctx, tx, c, a, false); err != nil {
-			return err
-		}
-		return insertAudits(ctx, tx, appendCleared(nil, c, a, audit.AdvisoryWithdrawalRequestCleared, w.Request, "approved"))
+		return withdrawLocked(ctx, tx, c, a, t, reason)
 	})
+}
+
+// withdrawLocked is Withdraw's transaction on the locked advisory a; the
+// approval of a withdrawal request (Q3) runs it in its own transaction.
+func withdrawLocked(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, t access.Target, reason string) error {
+	if err := authorize(c, a, t, advisory.TransitionWithdraw, access.CapWithdraw); err != nil {
+		return err
+	}
+	before := a.Payload()
+	w, err := a.Withdraw(reason)
+	if err != nil {
+		return err
+	}
+	busy, err := tx.PublicationInFlight(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	if busy {
+		return advisory.ErrPublicationInProgress
+	}
+	if err := tx.UpdateWorkflow(ctx, a); err != nil {
+		return err
+	}
+	if _, err := appendVersion(ctx, tx, c, a, before); err != nil {
+		return err
+	}
+	if err := insertAudits(ctx, tx, appendCleared(nil, c, a, audit.AdvisoryWithdrawalRequestCleared, w.Request, "approved")); err != nil {
+		return err
+	}
+	if _, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteWithdrawPublished, a.WithdrawnReason); err != nil {
+		return err
+	}
+	// L12 request transaction: the withdrawal version is exported by a
+	// publication task queued here (the human review gate does not
+	// apply); the worker's success dismisses the advisory.
+	_, err = QueuePublication(ctx, tx, c, a, false)
+	return err
 }
 
 // authorize asks, in this order, whether a's state allows transition tr

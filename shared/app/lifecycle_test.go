@@ -62,22 +62,22 @@ func dismiss(reason string) doFn {
 	}
 }
 
+// TestDismiss covers L6 (triage → dismissed, can_triage) and L7 (draft →
+// dismissed, can_dismiss) with their cascade (INV-LIFECYCLE-4, INV-CVE-1/2).
 func TestDismiss(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
-	d := dismiss("Duplicate of ECL-2222-3333-4444.")
-	dismissed := []string{"advisory.dismissed", "advisory.state_changed"}
-	remembers := func(from advisory.State) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-		return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-			if after.State != advisory.StateDismissed || after.DismissedFromState != from || after.DismissedReason != "Duplicate of ECL-2222-3333-4444." {
+	const reason = "Duplicate of ECL-2222-3333-4444."
+	d := dismiss(reason)
+	// The state flip, its narrated twin, the public action note.
+	dismissed := []string{"advisory.dismissed", "advisory.state_changed", "comment.created"}
+	remembers := func(from advisory.State) checkLc {
+		return allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+			if after.State != advisory.StateDismissed || after.DismissedFromState != from || after.DismissedReason != reason {
 				t.Errorf("after dismiss: state %q from %q reason %q", after.State, after.DismissedFromState, after.DismissedReason)
 			}
-			rows := f.audits(t, after)
-			twin := rows[len(rows)-len(dismissed)+1]
-			if twin.Action != "advisory.state_changed" || twin.Metadata["narrated"] != true {
-				t.Errorf("state_changed twin %+v, want metadata.narrated=true", twin)
-			}
-		}
+		}, wantMetaLc("advisory.dismissed", map[string]any{"reason": reason, "from_state": string(from)}),
+			wantNarratedLc(true), wantNoteLc(false, reason))
 	}
 	withOpenReview := func(t *testing.T, f *advFixture) *advisory.Advisory {
 		a := f.lanternDraft(t)
@@ -86,52 +86,83 @@ func TestDismiss(t *testing.T) {
 		return f.reload(t, a)
 	}
 	withCVE := with(lanternDraft, `UPDATE advisories SET assigned_cve_id = 'CVE-2026-12345' WHERE id = $1`)
+	noReviewLeft := func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		var open int
+		f.exec(t, func(tx *postgres.DB) error {
+			return tx.QueryRow(f.sys, `SELECT count(*) FROM review_tasks WHERE advisory_id = $1 AND status = 'open'`, after.ID).Scan(&open)
+		})
+		if open != 0 || after.ReviewStatus != advisory.ReviewNone {
+			t.Errorf("%d open tasks, review %q (R8)", open, after.ReviewStatus)
+		}
+	}
+	requestCleared := func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		if after.ReassignmentRequestedAt != nil || after.ReassignmentRequestNote != "" || after.ReassignmentSuggestedProjectID != "" {
+			t.Errorf("reassignment request still pending: %v %q", after.ReassignmentRequestedAt, after.ReassignmentRequestNote)
+		}
+	}
+	// Every step of the L7 cascade but the orphan (a queued request and an
+	// assigned CVE exclude each other), in the order of lifecycle L7.
+	everything := withReassignmentRequest(queued(submitted))
 
 	runUseCases(t, f, []useCase{
-		{name: "owner, draft", setup: lanternDraft, caller: asOwner, do: d, actions: dismissed, check: remembers(advisory.StateDraft)},
-		{name: "admin, draft", setup: lanternDraft, caller: asAdmin, do: d, actions: dismissed, check: remembers(advisory.StateDraft)},
-		{name: "owner, triage", setup: lanternTriage, caller: asOwner, do: d, actions: dismissed, check: remembers(advisory.StateTriage)},
-		{name: "collaborator", setup: lanternDraft, caller: asCollab, do: d, kind: apperr.Forbidden},
-		{name: "viewer", setup: lanternDraft, caller: asViewer, do: d, kind: apperr.Forbidden},
-		{name: "stranger", setup: lanternDraft, caller: asStranger, do: d, kind: apperr.NotFound},
-		{name: "blank reason", setup: lanternDraft, caller: asOwner, do: dismiss("  "), kind: apperr.Invalid},
-		{name: "published", setup: lanternPublished, caller: asAdmin, do: d, kind: apperr.Conflict},
-		{name: "already dismissed", setup: dismissedFrom(lanternDraft, "draft"), caller: asOwner, do: d, kind: apperr.Conflict},
-		{name: "CVE assigned, owner", setup: withCVE, caller: asOwner, do: d, kind: apperr.Forbidden},
-		// L7: the assigned CVE is orphaned (O1) in the same transaction.
-		{name: "CVE assigned, admin", setup: withCVE, caller: asAdmin, do: d, actions: append(slices.Clone(dismissed), "cve.unassigned")},
-		{name: "flagged triage, owner", setup: flaggedTriage, caller: asOwner, do: d, kind: apperr.Forbidden},
-		{name: "flagged triage, admin", setup: flaggedTriage, caller: asAdmin, do: d, actions: dismissed},
-		{name: "approval torn down", setup: with(lanternDraft, `UPDATE advisories SET review_status = 'approved' WHERE id = $1`),
-			caller: asOwner, do: d, actions: append(dismissed, "advisory.review_withdrawn"),
-			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-				if after.ReviewStatus != advisory.ReviewNone {
-					t.Errorf("review %q, want none (R8)", after.ReviewStatus)
-				}
-			}},
-		{name: "open review task withdrawn", setup: withOpenReview, caller: asOwner, do: d,
-			actions: append(dismissed, "advisory.review_withdrawn", "review.task_status_changed"),
-			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-				var open int
-				f.exec(t, func(tx *postgres.DB) error {
-					return tx.QueryRow(f.sys, `SELECT count(*) FROM review_tasks WHERE advisory_id = $1 AND status = 'open'`, after.ID).Scan(&open)
-				})
-				if open != 0 || after.ReviewStatus != advisory.ReviewNone {
-					t.Errorf("%d open tasks, review %q", open, after.ReviewStatus)
-				}
-			}},
-		{name: "pending reassignment request cleared",
-			setup:  with(lanternDraft, `UPDATE advisories SET reassignment_requested_at = now(), reassignment_request_note = 'jetty owns this' WHERE id = $1`),
-			caller: asOwner, do: d, actions: append(dismissed, "advisory.reassignment_request_cleared"),
-			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-				rows := f.audits(t, after)
-				if last := rows[len(rows)-1]; after.ReassignmentRequestedAt != nil || last.Metadata["cause"] != "dismissed" || last.Metadata["previous_note"] != "jetty owns this" {
-					t.Errorf("request %v; audit %+v", after.ReassignmentRequestedAt, last)
-				}
-			}},
+		// L6: triage → dismissed.
+		{name: "L6: owner dismisses a triage report", setup: lanternTriage, caller: asOwner, do: d, actions: dismissed, check: remembers(advisory.StateTriage)},
+		{name: "L6: admin dismisses a flagged report", setup: flaggedTriage, caller: asAdmin, do: d, actions: dismissed, check: remembers(advisory.StateTriage)},
+		{name: "L6: admin dismisses an unsorted report", setup: unsortedTriage, caller: asAdmin, do: d, actions: dismissed, check: remembers(advisory.StateTriage)},
+		{name: "L6: flagged report, owner refused (INV-AUTH-6)", setup: flaggedTriage, caller: asOwner, do: d, kind: apperr.Forbidden},
+		{name: "L6: collaborator refused (INV-AUTH-5)", setup: lanternTriage, caller: asCollab, do: d, kind: apperr.Forbidden},
+		{name: "L6: viewer refused", setup: lanternTriage, caller: asViewer, do: d, kind: apperr.Forbidden},
+		{name: "L6: blank reason refused", setup: lanternTriage, caller: asOwner, do: dismiss(" "), kind: apperr.Invalid},
+		{name: "L6: GHSA-linked triage mirror refused", setup: with(lanternTriage, `UPDATE advisories SET kind = 'ghsa_linked' WHERE id = $1`),
+			caller: asAdmin, do: d, kind: apperr.Forbidden},
+		{name: "L6: review teardown on a triage report", setup: with(lanternTriage, `UPDATE advisories SET review_status = 'changes_requested' WHERE id = $1`),
+			caller: asOwner, do: d, actions: append(slices.Clone(dismissed), "advisory.review_withdrawn"), check: noReviewLeft},
+
+		// L7: draft → dismissed.
+		{name: "L7: owner dismisses a draft", setup: lanternDraft, caller: asOwner, do: d, actions: dismissed, check: remembers(advisory.StateDraft)},
+		{name: "L7: admin dismisses a draft", setup: lanternDraft, caller: asAdmin, do: d, actions: dismissed, check: remembers(advisory.StateDraft)},
+		{name: "L7: collaborator refused", setup: lanternDraft, caller: asCollab, do: d, kind: apperr.Forbidden},
+		{name: "L7: viewer refused", setup: lanternDraft, caller: asViewer, do: d, kind: apperr.Forbidden},
+		{name: "L7: stranger refused as not found", setup: lanternDraft, caller: asStranger, do: d, kind: apperr.NotFound},
+		{name: "L7: other team refused as not found", setup: lanternDraft, caller: asJettyOwner, do: d, kind: apperr.NotFound},
+		{name: "L7: blank reason refused", setup: lanternDraft, caller: asOwner, do: dismiss("  "), kind: apperr.Invalid},
+		{name: "L7: published refused (withdrawal instead, INV-LIFECYCLE-4)", setup: lanternPublished, caller: asAdmin, do: d, kind: apperr.Conflict},
+		// "No-op if already dismissed": refused as an illegal transition,
+		// nothing written, the history kept (runUseCases checks the row).
+		{name: "L7: already dismissed refused, owner", setup: dismissedFrom(lanternDraft, "draft"), caller: asOwner, do: d, kind: apperr.Conflict},
+		{name: "L7: already dismissed refused, admin", setup: dismissedFrom(lanternTriage, "triage"), caller: asAdmin, do: d, kind: apperr.Conflict},
+		{name: "L7: CVE assigned, owner refused (admin only)", setup: withCVE, caller: asOwner, do: d, kind: apperr.Forbidden},
+		// O1 in the same transaction, after the review teardown.
+		{name: "L7: CVE assigned, admin orphans it (O1, INV-CVE-2)",
+			setup:  with(withReassignmentRequest(reserved(lanternDraft)), `UPDATE advisories SET review_status = 'approved' WHERE id = $1`),
+			caller: asAdmin, do: d, versions: 1,
+			actions: append(slices.Clone(dismissed), "advisory.reassignment_request_cleared", "advisory.review_withdrawn", "cve.unassigned"),
+			check: allLc(remembers(advisory.StateDraft), requestCleared, noReviewLeft,
+				wantMetaLc("advisory.reassignment_request_cleared", map[string]any{"cause": "dismissed", "previous_note": "Belongs to jetty."}),
+				func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+					var orphans int
+					f.exec(t, func(tx *postgres.DB) error {
+						return tx.QueryRow(f.sys, `SELECT count(*) FROM orphan_cves WHERE cve_id = $1 AND status = 'orphaned'`, before.AssignedCVEID).Scan(&orphans)
+					})
+					if after.AssignedCVEID != "" || orphans != 1 {
+						t.Errorf("CVE %q, %d orphans of %s", after.AssignedCVEID, orphans, before.AssignedCVEID)
+					}
+				})},
+		{name: "L7: cascade in order: note, request cleared, CVE request cancelled, review torn down", setup: everything, caller: asOwner, do: d,
+			actions: append(slices.Clone(dismissed), "advisory.reassignment_request_cleared", "cve.request_cancelled",
+				"advisory.review_withdrawn", "review.task_status_changed"),
+			check: allLc(remembers(advisory.StateDraft), requestCleared, noReviewLeft, wantTasks("cancelled:"),
+				wantMetaLc("advisory.reassignment_request_cleared", map[string]any{"cause": "dismissed", "previous_note": "Belongs to jetty."}),
+				wantMetaLc("advisory.review_withdrawn", map[string]any{"cancelled_on_dismiss": true, "reason_length": float64(len(reason))}))},
+		{name: "L7: approval torn down (R8, INV-PERM-3)", setup: with(lanternDraft, `UPDATE advisories SET review_status = 'approved' WHERE id = $1`),
+			caller: asOwner, do: d, actions: append(slices.Clone(dismissed), "advisory.review_withdrawn"), check: noReviewLeft},
+		{name: "L7: open review task withdrawn (R8)", setup: withOpenReview, caller: asOwner, do: d,
+			actions: append(slices.Clone(dismissed), "advisory.review_withdrawn", "review.task_status_changed"), check: noReviewLeft},
 	})
 }
 
+// TestReopen covers the state flip and audit of L13 (the CVE restoration of
+// §2.3 is TestDismissAndReopenCarryCVEState's).
 func TestReopen(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
@@ -139,23 +170,38 @@ func TestReopen(t *testing.T) {
 		return f.svc.Reopen(ctx, c, a.AdvisoryID)
 	}
 	reopened := []string{"advisory.reopened", "advisory.state_changed"}
+	// The state change is the timeline's narration of a reopen: untagged.
+	audited := allLc(wantNarratedLc(false),
+		wantMetaLc("advisory.reopened", map[string]any{"cve_request_restored": false, "orphan_disposition": "none"}))
 	runUseCases(t, f, []useCase{
-		{name: "draft origin", setup: dismissedFrom(lanternDraft, "draft"), caller: asOwner, do: reopen, actions: reopened,
-			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		{name: "L13: owner reopens to the draft origin", setup: dismissedFrom(lanternDraft, "draft"), caller: asOwner, do: reopen, actions: reopened,
+			check: allLc(audited, func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if after.State != advisory.StateDraft || after.DismissedReason != "duplicate" || after.DismissedFromState != advisory.StateDraft {
 					t.Errorf("after reopen: %q, history %q/%q", after.State, after.DismissedReason, after.DismissedFromState)
 				}
-				rows := f.audits(t, after)
-				if twin := rows[len(rows)-1]; twin.Metadata["narrated"] != nil {
-					t.Errorf("reopen's state change is its timeline narration; got narrated %v", twin.Metadata["narrated"])
+			})},
+		{name: "L13: admin reopens to the triage origin", setup: dismissedFrom(lanternTriage, "triage"), caller: asAdmin, do: reopen, actions: reopened,
+			check: allLc(audited, wantState(advisory.StateTriage))},
+		{name: "L13: old row without origin reopens to draft", setup: dismissedFrom(lanternDraft, ""), caller: asOwner, do: reopen, actions: reopened,
+			check: allLc(audited, wantState(advisory.StateDraft))},
+		{name: "L13: collaborator refused", setup: dismissedFrom(lanternDraft, "draft"), caller: asCollab, do: reopen, kind: apperr.Forbidden},
+		{name: "L13: viewer refused", setup: dismissedFrom(lanternTriage, "triage"), caller: asViewer, do: reopen, kind: apperr.Forbidden},
+		{name: "L13: stranger refused as not found", setup: dismissedFrom(lanternDraft, "draft"), caller: asStranger, do: reopen, kind: apperr.NotFound},
+		{name: "L13: not dismissed refused", setup: lanternDraft, caller: asOwner, do: reopen, kind: apperr.Conflict},
+		// Reopening a withdrawal is L14: the pipeline re-publishes it, and
+		// the advisory stays dismissed until the worker's success.
+		{name: "L14: reopen of a withdrawal queues its re-publication", caller: asAdmin, do: reopen,
+			setup: with(dismissedFrom(jettyPublished, "published"), `UPDATE advisories SET withdrawn_reason = 'bogus' WHERE id = $1`),
+			// The reason was set without a version here, so clearing it
+			// leaves the payload as the latest version has it: no append.
+			actions: []string{"advisory.reopened", "publication.export_started"}, versions: 0,
+			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+				wantState(advisory.StateDismissed)(t, f, before, after)
+				if after.WithdrawnReason != "" {
+					t.Errorf("withdrawn_reason %q kept; the un-withdrawal clears it", after.WithdrawnReason)
 				}
 			}},
-		{name: "triage origin", setup: dismissedFrom(lanternTriage, "triage"), caller: asAdmin, do: reopen, actions: reopened, check: wantState(advisory.StateTriage)},
-		{name: "old row without origin", setup: dismissedFrom(lanternDraft, ""), caller: asOwner, do: reopen, actions: reopened, check: wantState(advisory.StateDraft)},
-		{name: "collaborator", setup: dismissedFrom(lanternDraft, "draft"), caller: asCollab, do: reopen, kind: apperr.Forbidden},
-		{name: "stranger", setup: dismissedFrom(lanternDraft, "draft"), caller: asStranger, do: reopen, kind: apperr.NotFound},
-		{name: "not dismissed", setup: lanternDraft, caller: asOwner, do: reopen, kind: apperr.Conflict},
-		{name: "a withdrawal goes through the pipeline", setup: dismissedFrom(jettyPublished, "published"), caller: asAdmin, do: reopen, kind: apperr.Conflict},
+		{name: "L14: reopen of a withdrawal by a non-mature team member refused", setup: dismissedFrom(lanternPublished, "published"), caller: asOwner, do: reopen, kind: apperr.Forbidden},
 	})
 }
 
@@ -165,19 +211,20 @@ func promote(slug string) doFn {
 	}
 }
 
+// TestPromote covers L4 (INV-LIFECYCLE-5, INV-AUTH-5/6).
 func TestPromote(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
 	promoted := []string{"advisory.triage_promoted", "advisory.state_changed"}
-	sameRow := func(project string, flagCleared bool) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-		return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	sameRow := func(from, project string) checkLc {
+		return allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			// INV-LIFECYCLE-5: same row, id and creation time.
 			if after.ID != before.ID || after.AdvisoryID != before.AdvisoryID || !after.CreatedAt.Equal(before.CreatedAt) ||
 				after.State != advisory.StateDraft || after.Project.Slug != project {
 				t.Errorf("promoted: %+v", after)
 			}
-			if flagCleared && after.Routing.NeedsAdminRouting {
-				t.Error("routing flag survived promotion")
+			if after.Routing.NeedsAdminRouting || after.Routing.Note != "" {
+				t.Errorf("routing flag survived promotion: %+v", after.Routing)
 			}
 			var grants int
 			f.exec(t, func(tx *postgres.DB) error {
@@ -186,21 +233,34 @@ func TestPromote(t *testing.T) {
 			if grants != 2 {
 				t.Errorf("%d grants after promotion, want the 2 kept", grants)
 			}
-		}
+		}, wantNarratedLc(true), wantMetaLc("advisory.triage_promoted", map[string]any{
+			"previous_project_slug": from, "project_slug": project, "reassigned": from != project,
+		}))
 	}
 	runUseCases(t, f, []useCase{
-		{name: "owner, same project", setup: lanternTriage, caller: asOwner, do: promote(""), actions: promoted, check: sameRow("lantern", false)},
-		{name: "owner onto a team project", setup: lanternTriage, caller: asMover, do: promote("jetty"), actions: promoted, versions: 1, check: sameRow("jetty", false)},
-		{name: "owner onto a foreign project", setup: lanternTriage, caller: asOwner, do: promote("jetty"), kind: apperr.Forbidden},
-		{name: "admin from unsorted", setup: unsortedTriage, caller: asAdmin, do: promote("lantern"), actions: promoted, versions: 1, check: sameRow("lantern", true)},
-		{name: "unsorted without a target", setup: unsortedTriage, caller: asAdmin, do: promote(""), kind: apperr.Invalid},
-		{name: "flagged, owner", setup: flaggedTriage, caller: asOwner, do: promote(""), kind: apperr.Forbidden},
-		{name: "flagged, admin clears the flag", setup: flaggedTriage, caller: asAdmin, do: promote(""), actions: promoted, check: sameRow("lantern", true)},
-		{name: "collaborator", setup: lanternTriage, caller: asCollab, do: promote(""), kind: apperr.Forbidden},
-		{name: "viewer", setup: lanternTriage, caller: asViewer, do: promote(""), kind: apperr.Forbidden},
-		{name: "draft", setup: lanternDraft, caller: asOwner, do: promote(""), kind: apperr.Conflict},
-		{name: "unknown project", setup: lanternTriage, caller: asAdmin, do: promote("nope"), kind: apperr.Invalid},
-		{name: "GHSA-linked triage mirror", setup: with(lanternTriage, `UPDATE advisories SET kind = 'ghsa_linked' WHERE id = $1`),
+		{name: "L4: owner promotes on the same project", setup: lanternTriage, caller: asOwner, do: promote(""), actions: promoted,
+			check: sameRow("lantern", "lantern")},
+		{name: "L4: owner promotes naming the current project", setup: lanternTriage, caller: asOwner, do: promote("lantern"), actions: promoted,
+			check: sameRow("lantern", "lantern")},
+		{name: "L4: owner on the target team promotes onto it", setup: lanternTriage, caller: asMover, do: promote("jetty"), actions: promoted, versions: 1,
+			check: sameRow("lantern", "jetty")},
+		{name: "L4: admin promotes onto any project", setup: lanternTriage, caller: asAdmin, do: promote("jetty"), actions: promoted, versions: 1,
+			check: sameRow("lantern", "jetty")},
+		{name: "L4: admin promotes from unsorted onto a real project", setup: unsortedTriage, caller: asAdmin, do: promote("lantern"), actions: promoted, versions: 1,
+			check: sameRow("unsorted", "lantern")},
+		{name: "L4: admin promotes a flagged report, clearing the flag", setup: flaggedTriage, caller: asAdmin, do: promote(""), actions: promoted,
+			check: sameRow("lantern", "lantern")},
+		{name: "L4: owner not on the target team refused", setup: lanternTriage, caller: asOwner, do: promote("jetty"), kind: apperr.Forbidden},
+		{name: "L4: unsorted without a target refused", setup: unsortedTriage, caller: asAdmin, do: promote(""), kind: apperr.Invalid},
+		{name: "L4: unsorted as the target refused", setup: unsortedTriage, caller: asAdmin, do: promote("unsorted"), kind: apperr.Invalid},
+		{name: "L4: promotion onto unsorted refused", setup: lanternTriage, caller: asAdmin, do: promote("unsorted"), kind: apperr.Invalid},
+		{name: "L4: flagged report, owner refused (INV-AUTH-6)", setup: flaggedTriage, caller: asOwner, do: promote(""), kind: apperr.Forbidden},
+		{name: "L4: collaborator refused (INV-AUTH-5)", setup: lanternTriage, caller: asCollab, do: promote(""), kind: apperr.Forbidden},
+		{name: "L4: viewer refused", setup: lanternTriage, caller: asViewer, do: promote(""), kind: apperr.Forbidden},
+		{name: "L4: stranger refused as not found", setup: lanternTriage, caller: asStranger, do: promote(""), kind: apperr.NotFound},
+		{name: "L4: draft refused", setup: lanternDraft, caller: asOwner, do: promote(""), kind: apperr.Conflict},
+		{name: "L4: unknown project refused", setup: lanternTriage, caller: asAdmin, do: promote("nope"), kind: apperr.Invalid},
+		{name: "L4: GHSA-linked triage mirror refused", setup: with(lanternTriage, `UPDATE advisories SET kind = 'ghsa_linked' WHERE id = $1`),
 			caller: asAdmin, do: promote(""), kind: apperr.Forbidden},
 	})
 }
@@ -239,17 +299,21 @@ func TestChangeProject(t *testing.T) {
 			}},
 		{name: "approved, team member voids", setup: with(lanternDraft, `UPDATE advisories SET review_status = 'approved' WHERE id = $1`),
 			caller: asMover, do: changeProject("jetty"), actions: []string{"advisory.project_changed", "advisory.review_approval_invalidated"}, versions: 1},
-		{name: "pending reassignment accepted",
+		// D4: the edit form's project change clears a pending request as
+		// accepted; nothing pending, nothing cleared.
+		{name: "D4: edit-form project change clears the request as accepted",
 			setup:  with(lanternDraft, `UPDATE advisories SET reassignment_requested_at = now(), reassignment_request_note = 'move it' WHERE id = $1`),
 			caller: asAdmin, do: changeProject("jetty"), actions: []string{"advisory.project_changed", "advisory.reassignment_request_cleared"}, versions: 1,
-			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-				rows := f.audits(t, after)
-				if after.ReassignmentRequestedAt != nil || rows[len(rows)-1].Metadata["cause"] != "accepted" {
-					t.Errorf("request %v, audit %+v", after.ReassignmentRequestedAt, rows[len(rows)-1])
-				}
-			}},
+			check: allLc(onto("jetty"), wantMetaLc("advisory.reassignment_request_cleared", map[string]any{"cause": "accepted", "previous_note": "move it"}),
+				func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+					if after.ReassignmentRequestedAt != nil || after.ReassignmentRequestNote != "" {
+						t.Errorf("request still pending: %v %q", after.ReassignmentRequestedAt, after.ReassignmentRequestNote)
+					}
+				})},
+		{name: "D4: nothing pending, no cleared row", setup: lanternDraft, caller: asMover, do: changeProject("jetty"), actions: moved, versions: 1, check: onto("jetty")},
+		{name: "D4: refused project change keeps the request", setup: withReassignmentRequest(lanternDraft), caller: asOwner, do: changeProject("jetty"), kind: apperr.Forbidden},
 		// On a triage row the edit form routes to reassign_triage_project.
-		{name: "triage via the edit form", setup: lanternTriage, caller: asAdmin, do: changeProject("unsorted"), actions: moved, versions: 1,
+		{name: "F3: triage via the edit form", setup: lanternTriage, caller: asAdmin, do: changeProject("unsorted"), actions: moved, versions: 1,
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if !after.Routing.NeedsAdminRouting || after.AccessReviewRequiredAt != nil {
 					t.Errorf("triage onto unsorted: flag %v, access review %v", after.Routing.NeedsAdminRouting, after.AccessReviewRequiredAt)
@@ -264,35 +328,42 @@ func reassign(slug string) doFn {
 	}
 }
 
+// TestReassignTriage covers F3 (INV-INTAKE-4).
 func TestReassignTriage(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
 	moved := []string{"advisory.project_changed"}
-	flag := func(want bool, note string) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-		return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-			if after.Routing.NeedsAdminRouting != want || after.Routing.Note != note || after.State != advisory.StateTriage {
-				t.Errorf("routing %+v, state %q", after.Routing, after.State)
+	onto := func(from, project string, flagged, cleared bool, note string) checkLc {
+		return allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+			if after.Project.Slug != project || after.Routing.NeedsAdminRouting != flagged || after.Routing.Note != note ||
+				after.State != advisory.StateTriage || after.AccessReviewRequiredAt != nil {
+				t.Errorf("project %q, routing %+v, state %q, access review %v", after.Project.Slug, after.Routing, after.State, after.AccessReviewRequiredAt)
 			}
-			rows := f.audits(t, after)
-			if m := rows[len(rows)-1].Metadata; m["in_triage"] != true || m["flagged_for_routing"] != want {
-				t.Errorf("metadata %v", m)
-			}
-		}
+		}, wantMetaLc("advisory.project_changed", map[string]any{
+			"in_triage": true, "flagged_for_routing": flagged, "cleared_flag": cleared, "note": note,
+			"previous_project_slug": from, "project_slug": project,
+		}))
 	}
 	runUseCases(t, f, []useCase{
-		{name: "admin onto unsorted sets the flag", setup: lanternTriage, caller: asAdmin, do: reassign("unsorted"), actions: moved, versions: 1,
-			check: flag(true, advisory.DefaultUnsortedRoutingNote)},
-		{name: "admin off unsorted clears the flag", setup: unsortedTriage, caller: asAdmin, do: reassign("jetty"), actions: moved, versions: 1,
-			check: flag(false, "")},
-		{name: "owner onto a team project", setup: lanternTriage, caller: asMover, do: reassign("jetty"), actions: moved, versions: 1,
-			check: flag(false, "")},
-		{name: "owner onto a foreign project", setup: lanternTriage, caller: asOwner, do: reassign("jetty"), kind: apperr.Forbidden},
-		{name: "owner, flagged", setup: flaggedTriage, caller: asMover, do: reassign("jetty"), kind: apperr.Forbidden},
-		{name: "owner onto unsorted", setup: lanternTriage, caller: asOwner, do: reassign("unsorted"), kind: apperr.Forbidden},
-		{name: "draft", setup: lanternDraft, caller: asAdmin, do: reassign("jetty"), kind: apperr.Conflict},
+		{name: "F3: admin onto unsorted sets the flag with the default note", setup: lanternTriage, caller: asAdmin, do: reassign("unsorted"), actions: moved, versions: 1,
+			check: onto("lantern", "unsorted", true, false, advisory.DefaultUnsortedRoutingNote)},
+		{name: "F3: admin off unsorted clears the flag", setup: unsortedTriage, caller: asAdmin, do: reassign("jetty"), actions: moved, versions: 1,
+			check: onto("unsorted", "jetty", false, true, "")},
+		{name: "F3: admin routes a flagged report, clearing the flag", setup: flaggedTriage, caller: asAdmin, do: reassign("jetty"), actions: moved, versions: 1,
+			check: onto("lantern", "jetty", false, true, "")},
+		{name: "F3: owner onto a project whose team they are on", setup: lanternTriage, caller: asMover, do: reassign("jetty"), actions: moved, versions: 1,
+			check: onto("lantern", "jetty", false, false, "")},
+		{name: "F3: owner not on the destination team refused", setup: lanternTriage, caller: asOwner, do: reassign("jetty"), kind: apperr.Forbidden},
+		{name: "F3: flagged report, owner refused (INV-AUTH-6)", setup: flaggedTriage, caller: asMover, do: reassign("jetty"), kind: apperr.Forbidden},
+		{name: "F3: owner onto unsorted refused", setup: lanternTriage, caller: asOwner, do: reassign("unsorted"), kind: apperr.Forbidden},
+		{name: "F3: collaborator refused", setup: lanternTriage, caller: asCollab, do: reassign("jetty"), kind: apperr.Forbidden},
+		{name: "F3: same project refused", setup: lanternTriage, caller: asAdmin, do: reassign("lantern"), kind: apperr.Invalid},
+		{name: "F3: unknown project refused", setup: lanternTriage, caller: asAdmin, do: reassign("nope"), kind: apperr.Invalid},
+		{name: "F3: draft refused", setup: lanternDraft, caller: asAdmin, do: reassign("jetty"), kind: apperr.Conflict},
 	})
 }
 
+// TestRoutingFlag covers F1 and F2 (INV-AUTH-6, INV-INTAKE-4).
 func TestRoutingFlag(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
@@ -301,33 +372,44 @@ func TestRoutingFlag(t *testing.T) {
 			return f.svc.FlagForRouting(ctx, c, a.AdvisoryID, note)
 		}
 	}
-	clearFlag := func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
-		return f.svc.ClearRoutingFlag(ctx, c, a.AdvisoryID, "our mistake")
+	clearFlag := func(note string) doFn {
+		return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
+			return f.svc.ClearRoutingFlag(ctx, c, a.AdvisoryID, note)
+		}
 	}
-	flagged := func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	flagged := allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		if !after.Routing.NeedsAdminRouting || after.Routing.Note != "belongs to jetty" || after.Routing.FlaggedByID != f.owner.UserID || after.Routing.FlaggedAt == nil {
 			t.Errorf("routing %+v", after.Routing)
 		}
-	}
-	cleared := func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-		rows := f.audits(t, after)
-		if m := rows[len(rows)-1].Metadata; after.Routing.NeedsAdminRouting || m["previous_note"] != "not ours" || m["note"] != "our mistake" {
-			t.Errorf("routing %+v, audit %v", after.Routing, m)
-		}
+	}, wantMetaLc("advisory.flagged_for_routing", map[string]any{"note": "belongs to jetty"}), wantNoteLc(true, "belongs to jetty"))
+	cleared := func(note string) checkLc {
+		return allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+			if after.Routing.NeedsAdminRouting || after.Routing.Note != "" {
+				t.Errorf("routing %+v", after.Routing)
+			}
+		}, wantMetaLc("advisory.routing_flag_cleared", map[string]any{"previous_note": "not ours", "note": note}))
 	}
 	runUseCases(t, f, []useCase{
-		{name: "flag: owner", setup: lanternTriage, caller: asOwner, do: flag(" belongs to jetty "), actions: []string{"advisory.flagged_for_routing"}, check: flagged},
-		{name: "flag: admin is the destination", setup: lanternTriage, caller: asAdmin, do: flag("x"), kind: apperr.Forbidden},
-		{name: "flag: collaborator", setup: lanternTriage, caller: asCollab, do: flag("x"), kind: apperr.Forbidden},
-		{name: "flag: blank note", setup: lanternTriage, caller: asOwner, do: flag(""), kind: apperr.Invalid},
-		{name: "flag: already flagged", setup: flaggedTriage, caller: asOwner, do: flag("x"), kind: apperr.Conflict},
-		{name: "flag: unsorted is always flagged", setup: unsortedTriage, caller: asAdmin, do: flag("x"), kind: apperr.Conflict},
-		{name: "flag: draft", setup: lanternDraft, caller: asOwner, do: flag("x"), kind: apperr.Conflict},
-		{name: "clear: owner retracts", setup: flaggedTriage, caller: asOwner, do: clearFlag, actions: []string{"advisory.routing_flag_cleared"}, check: cleared},
-		{name: "clear: admin", setup: flaggedTriage, caller: asAdmin, do: clearFlag, actions: []string{"advisory.routing_flag_cleared"}, check: cleared},
-		{name: "clear: viewer", setup: flaggedTriage, caller: asViewer, do: clearFlag, kind: apperr.Forbidden},
-		{name: "clear: not flagged", setup: lanternTriage, caller: asOwner, do: clearFlag, kind: apperr.Conflict},
-		{name: "clear: unsorted only by reassignment", setup: unsortedTriage, caller: asAdmin, do: clearFlag, kind: apperr.Conflict},
+		{name: "F1: owner flags a report", setup: lanternTriage, caller: asOwner, do: flag(" belongs to jetty "),
+			actions: []string{"advisory.flagged_for_routing", "comment.created"}, check: flagged},
+		{name: "F1: admin refused (the destination)", setup: lanternTriage, caller: asAdmin, do: flag("x"), kind: apperr.Forbidden},
+		{name: "F1: collaborator refused", setup: lanternTriage, caller: asCollab, do: flag("x"), kind: apperr.Forbidden},
+		{name: "F1: viewer refused", setup: lanternTriage, caller: asViewer, do: flag("x"), kind: apperr.Forbidden},
+		{name: "F1: blank note refused", setup: lanternTriage, caller: asOwner, do: flag(""), kind: apperr.Invalid},
+		{name: "F1: already flagged refused", setup: flaggedTriage, caller: asOwner, do: flag("x"), kind: apperr.Conflict},
+		{name: "F1: unsorted refused (always flagged)", setup: unsortedTriage, caller: asAdmin, do: flag("x"), kind: apperr.Conflict},
+		{name: "F1: draft refused", setup: lanternDraft, caller: asOwner, do: flag("x"), kind: apperr.Conflict},
+		{name: "F1: GHSA-linked triage mirror refused", setup: with(lanternTriage, `UPDATE advisories SET kind = 'ghsa_linked' WHERE id = $1`),
+			caller: asOwner, do: flag("x"), kind: apperr.Forbidden},
+		{name: "F2: owner retracts with a note", setup: flaggedTriage, caller: asOwner, do: clearFlag(" our mistake "),
+			actions: []string{"advisory.routing_flag_cleared", "comment.created"}, check: allLc(cleared("our mistake"), wantNoteLc(true, "our mistake"))},
+		{name: "F2: admin clears without a note", setup: flaggedTriage, caller: asAdmin, do: clearFlag(""),
+			actions: []string{"advisory.routing_flag_cleared"}, check: allLc(cleared(""), wantNoNoteLc)},
+		{name: "F2: viewer refused", setup: flaggedTriage, caller: asViewer, do: clearFlag(""), kind: apperr.Forbidden},
+		{name: "F2: collaborator refused", setup: flaggedTriage, caller: asCollab, do: clearFlag(""), kind: apperr.Forbidden},
+		{name: "F2: not flagged refused", setup: lanternTriage, caller: asOwner, do: clearFlag(""), kind: apperr.Conflict},
+		{name: "F2: unsorted refused (only reassignment lifts it)", setup: unsortedTriage, caller: asAdmin, do: clearFlag(""), kind: apperr.Conflict},
+		{name: "F2: draft refused", setup: lanternDraft, caller: asOwner, do: clearFlag(""), kind: apperr.Conflict},
 	})
 }
 
@@ -337,12 +419,17 @@ func withdraw(reason string) doFn {
 	}
 }
 
+// TestWithdraw covers the request transaction of L12 (the worker side is
+// publication_test.go's): withdrawn_reason versioned, a pending request
+// cleared as approved, the public action note, the task queued
+// (INV-WITHDRAW, INV-CONCURRENCY-1).
 func TestWithdraw(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
-	w := withdraw("Not a vulnerability after all.")
-	recorded := func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-		if after.State != advisory.StatePublished || after.WithdrawnReason != "Not a vulnerability after all." || !after.RepublishRequired {
+	const reason = "Not a vulnerability after all."
+	w := withdraw(reason)
+	recorded := allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		if after.State != advisory.StatePublished || after.WithdrawnReason != reason || !after.RepublishRequired {
 			t.Errorf("after withdraw: state %q reason %q republish %v", after.State, after.WithdrawnReason, after.RepublishRequired)
 		}
 		var latest advisory.Version
@@ -354,29 +441,31 @@ func TestWithdraw(t *testing.T) {
 		if latest.Payload.WithdrawnReason != after.WithdrawnReason {
 			t.Errorf("latest version's withdrawn_reason %q", latest.Payload.WithdrawnReason)
 		}
-	}
-	// L12: the withdrawal version is exported by a task queued at once.
-	edited := []string{"publication.export_started"}
+	}, wantNoteLc(false, reason))
+	// L12: the public action note, then the withdrawal version is exported
+	// by a task queued at once.
+	queuedW := []string{"comment.created", "publication.export_started"}
 	runUseCases(t, f, []useCase{
-		{name: "admin", setup: lanternPublished, caller: asAdmin, do: w, actions: edited, versions: 1, check: recorded},
-		{name: "mature team member", setup: jettyPublished, caller: asJettyOwner, do: w, actions: edited, versions: 1, check: recorded},
-		{name: "mature team member with a CVE", setup: with(jettyPublished, `UPDATE advisories SET assigned_cve_id = 'CVE-2026-1111' WHERE id = $1`),
-			caller: asJettyOwner, do: w, actions: edited, versions: 1},
-		{name: "non-mature team member", setup: lanternPublished, caller: asOwner, do: w, kind: apperr.Forbidden},
-		{name: "collaborator", setup: jettyPublished, caller: asCollab, do: w, kind: apperr.Forbidden},
-		{name: "draft", setup: lanternDraft, caller: asAdmin, do: w, kind: apperr.Conflict},
-		{name: "blank reason", setup: lanternPublished, caller: asAdmin, do: withdraw(" "), kind: apperr.Invalid},
-		{name: "publication in flight", caller: asAdmin, do: w, kind: apperr.Conflict,
+		{name: "L12: admin withdraws", setup: lanternPublished, caller: asAdmin, do: w, actions: queuedW, versions: 1, check: recorded},
+		{name: "L12: mature team member withdraws", setup: jettyPublished, caller: asJettyOwner, do: w, actions: queuedW, versions: 1, check: recorded},
+		{name: "L12: mature team member withdraws with a CVE", setup: with(jettyPublished, `UPDATE advisories SET assigned_cve_id = 'CVE-2026-1111' WHERE id = $1`),
+			caller: asJettyOwner, do: w, actions: queuedW, versions: 1},
+		{name: "L12: non-mature team member refused", setup: lanternPublished, caller: asOwner, do: w, kind: apperr.Forbidden},
+		{name: "L12: collaborator refused", setup: jettyPublished, caller: asCollab, do: w, kind: apperr.Forbidden},
+		{name: "L12: draft refused", setup: lanternDraft, caller: asAdmin, do: w, kind: apperr.Conflict},
+		{name: "L12: blank reason refused", setup: lanternPublished, caller: asAdmin, do: withdraw(" "), kind: apperr.Invalid},
+		{name: "L12: publication in flight refused", caller: asAdmin, do: w, kind: apperr.Conflict,
 			setup: with(lanternPublished, `INSERT INTO publication_tasks (advisory_id, version_id, status)
 				SELECT $1, id, 'running' FROM advisory_versions WHERE advisory_id = $1`)},
-		{name: "pending request approved", caller: asAdmin, do: w, actions: []string{"publication.export_started", "advisory.withdrawal_request_cleared"}, versions: 1,
+		{name: "L12: direct withdrawal clears a pending request as approved", caller: asAdmin, do: w,
+			actions: append([]string{"advisory.withdrawal_request_cleared"}, queuedW...), versions: 1,
 			setup: with(lanternPublished, `UPDATE advisories SET withdrawal_requested_at = now(), withdrawal_request_note = 'please' WHERE id = $1`),
-			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-				rows := f.audits(t, after)
-				if m := rows[len(rows)-1].Metadata; after.WithdrawalRequestedAt != nil || m["cause"] != "approved" || m["previous_note"] != "please" {
-					t.Errorf("request %v, audit %v", after.WithdrawalRequestedAt, m)
-				}
-			}},
+			check: allLc(recorded, wantMetaLc("advisory.withdrawal_request_cleared", map[string]any{"cause": "approved", "previous_note": "please"}),
+				func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+					if after.WithdrawalRequestedAt != nil || after.WithdrawalRequestNote != "" {
+						t.Errorf("request still pending: %v %q", after.WithdrawalRequestedAt, after.WithdrawalRequestNote)
+					}
+				})},
 	})
 }
 
@@ -458,16 +547,18 @@ func TestEditRacingDismissal(t *testing.T) {
 		if after.State != advisory.StateDismissed || after.DismissedReason != "racing" || after.DismissedFromState != advisory.StateDraft {
 			t.Fatalf("after the race: %+v", after)
 		}
+		// created, [edited,] dismissed, state_changed and the dismissal's
+		// public action note (comment.created).
 		rows := f.audits(t, a)
 		n := f.versionCount(t, a)
 		switch {
 		case errs[0] == nil: // edit first, then dismiss
-			if after.Content.Summary != "edited during the race" || n != 2 || len(rows) != 4 || rows[1].Action != "advisory.edited" {
+			if after.Content.Summary != "edited during the race" || n != 2 || len(rows) != 5 || rows[1].Action != "advisory.edited" {
 				t.Fatalf("edit won: summary %q, %d versions, %d audit rows", after.Content.Summary, n, len(rows))
 			}
 			orders["edit first"]++
 		case apperr.KindOf(errs[0]) == apperr.Forbidden: // dismissed first: the edit sees a dismissed row
-			if after.Content.Summary == "edited during the race" || n != 1 || len(rows) != 3 {
+			if after.Content.Summary == "edited during the race" || n != 1 || len(rows) != 4 {
 				t.Fatalf("dismiss won: summary %q, %d versions, %d audit rows", after.Content.Summary, n, len(rows))
 			}
 			orders["dismiss first"]++

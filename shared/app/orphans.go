@@ -64,6 +64,10 @@ func (s *Advisories) ResolveOrphanReassignment(ctx context.Context, c Caller, ta
 		if err != nil {
 			return err
 		}
+		// Admin-only whatever the task's state (lifecycle §0 item 2).
+		if err := access.Check(c.Subject(), access.CapManageOrphanCVEs, t); err != nil {
+			return err
+		}
 		task, err := tx.OrphanReassignmentForUpdate(ctx, taskID)
 		if err != nil {
 			return err
@@ -71,7 +75,7 @@ func (s *Advisories) ResolveOrphanReassignment(ctx context.Context, c Caller, ta
 		if task.Status != advisory.ReassignmentQueued {
 			return advisory.ErrTaskDecided
 		}
-		if err := allows(c, a, t, advisory.ActionAttachCVE, access.CapManageOrphanCVEs); err != nil {
+		if err := a.Allows(advisory.ActionAttachCVE); err != nil {
 			return err
 		}
 		before, notes := a.Payload(), strings.TrimSpace(notes)
@@ -164,12 +168,15 @@ type Restoration struct {
 //  1. reopening to draft with no CVE, no queued request and a newest
 //     request that was cancelled (by the dismissal) queues a new request as
 //     the reopening user (cve.requested);
-//  2. the newest orphan of this advisory is reattached when still orphaned
-//     and free (O3, cve.reassigned_from_orphan); otherwise, or when already
-//     marked rejected, an admin reassignment task is queued (T1,
+//  2. the newest orphan of this advisory, when a dismissal or a withdrawal
+//     detached it (a CVE an admin unassigned on purpose is left alone,
+//     lifecycle §12), is reattached when still orphaned and free (O3,
+//     cve.reassigned_from_orphan); otherwise, or when already marked
+//     rejected, an admin reassignment task is queued (T1,
 //     cve.orphan_reassignment_requested, unless one was queued already).
 //
-// unwithdraw (L14) runs step 2 only.
+// unwithdraw (L14) runs step 2 only, and audits a queued task as L13 does
+// (lifecycle §12: parity with L13).
 func RestoreOnReopen(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, unwithdraw bool) (Restoration, error) {
 	r := Restoration{OrphanDisposition: DispositionNone}
 	if !unwithdraw && a.State == advisory.StateDraft && a.AssignedCVEID == "" {
@@ -191,6 +198,11 @@ func RestoreOnReopen(ctx context.Context, tx *postgres.DB, c Caller, a *advisory
 	}
 	if err != nil {
 		return r, err
+	}
+	// A CVE an admin unassigned on purpose (cause manual) is no receipt of
+	// the dismissal being undone: leave it alone (lifecycle §12).
+	if o.Cause != advisory.OrphanCauseDismissal && o.Cause != advisory.OrphanCauseWithdrawal {
+		return r, nil
 	}
 	switch o.Status {
 	case advisory.OrphanReassigned:

@@ -230,6 +230,83 @@ func (s *Publications) Retry(ctx context.Context, c Caller, taskID int64) (publi
 	return task, nil
 }
 
+// Unwithdraw reopens the withdrawal of advisory id (lifecycle L14): the
+// request transaction of UnwithdrawPublication on the locked row, acting
+// as c. It returns the advisory, still dismissed until the worker's L9
+// finalisation publishes it again, and the queued task. Step-up
+// (permissions §13) is the adapters'.
+func (s *Publications) Unwithdraw(ctx context.Context, c Caller, id advisory.ID) (*advisory.Advisory, publication.Task, error) {
+	var (
+		out  *advisory.Advisory
+		task publication.Task
+	)
+	err := s.cfg.DB.InTx(c.principal(ctx), pgx.TxOptions{}, func(tx *postgres.DB) error {
+		a, t, err := lockVisible(ctx, tx, c, id)
+		if err != nil {
+			return err
+		}
+		if task, err = UnwithdrawPublication(ctx, tx, c, a, t); err != nil {
+			return err
+		}
+		out = a
+		return nil
+	})
+	if err != nil {
+		return nil, publication.Task{}, fmt.Errorf("unwithdraw %s: %w", id, err)
+	}
+	s.metric("started")
+	return out, task, nil
+}
+
+// UnwithdrawPublication is the request transaction of an un-withdraw
+// (lifecycle L14, INV-WITHDRAW) on the locked advisory a with access facts
+// t, in the caller's transaction tx, for the reopen of a withdrawal: only a
+// dismissal whose origin is published (else advisory.ErrIllegalTransition),
+// only by an admin or a mature-publisher team member (can_reopen of a
+// withdrawal, access.CapUnwithdraw), refused while a publication is queued
+// or running (INV-CONCURRENCY-1). withdrawn_reason is cleared, the newest
+// orphan of the advisory reattached or its reassignment queued (§2.3 step 2
+// only), a version appended if the payload changed, advisory.reopened
+// (unwithdraw=true) audited, and a publication task queued with "allow from
+// dismissed". The state stays dismissed: only the worker's success
+// publishes it (L9, INV-LIFECYCLE-3).
+func UnwithdrawPublication(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, t access.Target) (publication.Task, error) {
+	if a.State != advisory.StateDismissed || a.DismissedFromState != advisory.StatePublished {
+		return publication.Task{}, fmt.Errorf("%w: only a withdrawn advisory is un-withdrawn", advisory.ErrIllegalTransition)
+	}
+	if err := access.Check(c.Subject(), access.CapUnwithdraw, t); err != nil {
+		return publication.Task{}, err
+	}
+	busy, err := tx.PublicationInFlight(ctx, a.ID)
+	if err != nil {
+		return publication.Task{}, err
+	}
+	if busy {
+		return publication.Task{}, advisory.ErrPublicationInProgress
+	}
+	before, previous := a.Payload(), a.WithdrawnReason
+	a.WithdrawnReason = ""
+	if err := tx.UpdateWorkflow(ctx, a); err != nil {
+		return publication.Task{}, err
+	}
+	r, err := RestoreOnReopen(ctx, tx, c, a, true)
+	if err != nil {
+		return publication.Task{}, err
+	}
+	if _, err := appendVersion(ctx, tx, c, a, before); err != nil {
+		return publication.Task{}, err
+	}
+	reopened := advisoryAudit(c, a, audit.AdvisoryReopened, map[string]any{
+		"unwithdraw": true, "to_state": advisory.StatePublished,
+		"cve_request_restored": r.CVERequestRestored, "orphan_disposition": r.OrphanDisposition,
+	})
+	reopened.Previous, reopened.New = map[string]any{"withdrawn_reason": previous}, map[string]any{"withdrawn_reason": ""}
+	if err := tx.InsertAudit(ctx, reopened); err != nil {
+		return publication.Task{}, err
+	}
+	return QueuePublication(ctx, tx, c, a, true)
+}
+
 // QueuePublication creates a publication task of the locked advisory a,
 // pinned to its latest version, enqueues its run through the outbox and
 // audits publication.export_started, all in the caller's transaction tx
@@ -331,6 +408,11 @@ func exportFailed(format string, args ...any) *failure {
 // its own commit (the trailer) and finalizes without pushing again when
 // the earlier run crashed between push and finalize.
 //
+// The advisory's lifecycle state is re-checked before the build and again
+// in the final transaction (lifecycle §12, finalizable): a run it no longer
+// admits (a draft dismissed meanwhile) fails for good with "advisory state
+// changed", before anything is pushed when it can.
+//
 // A failure marks the task failed with a redacted reason and leaves the
 // advisory untouched; Run then returns nil, except for a transient git
 // failure (unreachable remote, lost race) or a failed final transaction
@@ -397,6 +479,11 @@ func (s *Publications) run(ctx context.Context, task publication.Task) *failure 
 	if err != nil {
 		return exportFailed("load: %w", err)
 	}
+	// The advisory may have moved on since the task was queued (a draft
+	// dismissed meanwhile): nothing is pushed for it (lifecycle §12).
+	if err := finalizable(a, v); err != nil {
+		return &failure{action: audit.PublicationExportFailed, err: err}
+	}
 	d, f := s.build(task, a, v, earlier)
 	if f != nil {
 		// The audits of the documents that did validate are kept; the
@@ -433,12 +520,42 @@ func (s *Publications) run(ctx context.Context, task publication.Task) *failure 
 		}
 	}
 	if err := s.finalize(ctx, task, v, sha); err != nil {
+		if errors.Is(err, errStateChanged) {
+			// Final: a redelivery would find the same state (lifecycle
+			// §12); the task fails and the advisory keeps its state.
+			return &failure{action: audit.PublicationExportFailed, err: err}
+		}
 		// The push landed: a redelivery finds the commit and finalizes.
 		f := exportFailed("finalize: %w", err)
 		f.retryable = true
 		return f
 	}
 	return nil
+}
+
+// errStateChanged is the reason a run aborts when the advisory's lifecycle
+// state no longer admits its finalisation (lifecycle §12).
+var errStateChanged = errors.New("advisory state changed")
+
+// finalizable reports whether a run of pinned version v may finalize on
+// advisory a in a's current state (lifecycle §12, W10): a withdrawal only
+// from published (L12); any other run from draft, triage (GHSA-linked) or
+// published (L9, L10, L11), or from dismissed when it is the un-withdraw of
+// a withdrawal (L14: dismissed from published, withdrawn_reason cleared).
+// A draft dismissed while its publication was queued or running is never
+// published. Otherwise it returns an error wrapping errStateChanged.
+func finalizable(a *advisory.Advisory, v advisory.Version) error {
+	withdrawal := v.Payload.WithdrawnReason != ""
+	switch {
+	case withdrawal && a.State == advisory.StatePublished:
+		return nil
+	case withdrawal:
+	case a.State == advisory.StateDraft, a.State == advisory.StateTriage, a.State == advisory.StatePublished:
+		return nil
+	case a.State == advisory.StateDismissed && a.DismissedFromState == advisory.StatePublished && a.WithdrawnReason == "":
+		return nil
+	}
+	return fmt.Errorf("%w: the advisory is %s", errStateChanged, a.State)
 }
 
 // build makes and validates the documents of the pinned version v
@@ -560,7 +677,9 @@ func (s *Publications) gitAudits(task publication.Task, a *advisory.Advisory, sh
 // unset, republish_required cleared, a pending reassignment request
 // cleared) or, when the pinned version is a withdrawal, the L12 one (state
 // dismissed from published, an assigned CVE orphaned, O2); the task
-// succeeded with the commit.
+// succeeded with the commit. An advisory whose state no longer admits the
+// finalisation (finalizable) is left untouched and the error wraps
+// errStateChanged.
 func (s *Publications) finalize(ctx context.Context, task publication.Task, v advisory.Version, sha string) error {
 	err := s.cfg.DB.InTx(ctx, pgx.TxOptions{}, func(tx *postgres.DB) error {
 		a, err := tx.AdvisoryByPKForUpdate(ctx, task.AdvisoryID)
@@ -574,12 +693,16 @@ func (s *Publications) finalize(ctx context.Context, task publication.Task, v ad
 		if cur.Status != publication.StatusRunning {
 			return fmt.Errorf("task is %s, no longer running", cur.Status)
 		}
+		// §12: the lifecycle state is re-checked on the locked row.
+		if err := finalizable(a, v); err != nil {
+			return err
+		}
 		withdrawal := v.Payload.WithdrawnReason != ""
 		from := a.State
 		var entries []audit.Entry
 		actor := Caller{UserID: task.EnqueuedByID}
 		switch {
-		case withdrawal && from == advisory.StatePublished:
+		case withdrawal:
 			a.State = advisory.StateDismissed
 			a.DismissedFromState = advisory.StatePublished
 			a.DismissedReason = v.Payload.WithdrawnReason
@@ -587,8 +710,7 @@ func (s *Publications) finalize(ctx context.Context, task publication.Task, v ad
 			dismissed := advisoryAudit(actor, a, audit.AdvisoryDismissed, map[string]any{"withdrawn": true, "reason": a.DismissedReason, "task_id": task.ID})
 			dismissed.Previous, dismissed.New = stateValue(from), stateValue(a.State)
 			entries = append(entries, dismissed, stateChanged(actor, a, from, true))
-		case !withdrawal && (from == advisory.StateDraft || from == advisory.StateTriage || from == advisory.StatePublished ||
-			(from == advisory.StateDismissed && a.DismissedFromState == advisory.StatePublished && a.WithdrawnReason == "")):
+		default:
 			a.State = advisory.StatePublished
 			a.RepublishRequired = false
 			if a.ReassignmentRequestedAt != nil {
@@ -599,16 +721,18 @@ func (s *Publications) finalize(ctx context.Context, task publication.Task, v ad
 			published := advisoryAudit(actor, a, audit.AdvisoryPublished, map[string]any{"task_id": task.ID, "version": v.Number})
 			published.Previous, published.New = stateValue(from), stateValue(a.State)
 			entries = append([]audit.Entry{published}, entries...)
-		default:
-			return fmt.Errorf("advisory state changed to %s while the publication ran", from)
 		}
 		if err := tx.UpdateWorkflow(ctx, a); err != nil {
 			return err
 		}
+		if err := insertAudits(ctx, tx, entries); err != nil {
+			return err
+		}
 		if withdrawal && a.AssignedCVEID != "" {
-			// O2: the withdrawn advisory's CVE becomes an orphan (the
-			// state is dismissed already, so no republish flag).
-			if err := orphanCVE(ctx, tx, actor, a, a.DismissedReason); err != nil {
+			// O2: the withdrawn advisory's CVE becomes an orphan of cause
+			// withdrawal, which a later un-withdraw reattaches (the state
+			// is dismissed already, so no republish flag).
+			if err := orphanCVEAs(ctx, tx, actor, a, a.DismissedReason, advisory.OrphanCauseWithdrawal); err != nil {
 				return err
 			}
 		}
@@ -628,8 +752,7 @@ func (s *Publications) finalize(ctx context.Context, task publication.Task, v ad
 		if withdrawal {
 			completed["withdrawn"] = true
 		}
-		entries = append(entries, s.workerAudit(task, audit.PublicationExportCompleted, completed, nil))
-		return insertAudits(ctx, tx, entries)
+		return tx.InsertAudit(ctx, s.workerAudit(task, audit.PublicationExportCompleted, completed, nil))
 	})
 	if err != nil {
 		return err

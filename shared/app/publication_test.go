@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -25,7 +26,6 @@ import (
 
 	"github.com/eclipse-csi/advisoryhub/shared/advisory"
 	"github.com/eclipse-csi/advisoryhub/shared/app"
-	"github.com/eclipse-csi/advisoryhub/shared/apperr"
 	"github.com/eclipse-csi/advisoryhub/shared/gitrepo"
 	"github.com/eclipse-csi/advisoryhub/shared/postgres"
 	"github.com/eclipse-csi/advisoryhub/shared/publication"
@@ -191,124 +191,126 @@ func wantFailed(t *testing.T, task publication.Task, contains string) {
 
 func TestPublishEndToEnd(t *testing.T) {
 	t.Parallel()
-	f := newPubFixture(t)
-	ctx := context.Background()
-	a := f.draft(t, "jetty", f.jettyOwner) // mature publisher: no review needed
+	t.Run("L9: first publication end to end (P1, P4, P5), duplicate delivery a no-op, then L10 re-publish", func(t *testing.T) {
+		f := newPubFixture(t)
+		ctx := context.Background()
+		a := f.draft(t, "jetty", f.jettyOwner) // mature publisher: no review needed
 
-	task := f.publish(t, f.jettyOwner, a)
-	if task.Status != publication.StatusQueued || task.VersionNumber != 1 || task.QueueMessageID == "" {
-		t.Fatalf("queued task %+v", task)
-	}
-	var outbox int
-	f.exec(t, func(tx *postgres.DB) error {
-		return tx.QueryRow(f.sys, `SELECT count(*) FROM outbox WHERE kind = $1 AND payload->>'task_id' = $2`,
-			string(app.KindRunPublication), strconv.FormatInt(task.ID, 10)).Scan(&outbox)
-	})
-	if outbox != 1 {
-		t.Errorf("%d outbox rows for the run, want 1 (INV-PUB-5)", outbox)
-	}
-	if err := f.run(t, f.pubs, task); err != nil {
-		t.Fatal(err)
-	}
-	done := f.task(t, task.ID)
-	head := gitCmd(t, f.bare, "rev-parse", "main")
-	if done.Status != publication.StatusSucceeded || done.CommitSHA != head || done.Attempts != 1 {
-		t.Fatalf("task after run %+v, head %s", done, head)
-	}
-	after := f.reload(t, a)
-	if after.State != advisory.StatePublished || after.PublishedAt == nil || after.RepublishRequired {
-		t.Errorf("advisory after run: state %s published_at %v republish %v", after.State, after.PublishedAt, after.RepublishRequired)
-	}
-	year := strconv.Itoa(time.Now().UTC().Year())
-	wantPaths := map[publication.Kind]string{
-		publication.KindOSV:  "osv/" + year + "/" + string(a.AdvisoryID) + ".json",
-		publication.KindCSAF: "csaf/" + year + "/" + string(a.AdvisoryID) + ".json",
-	}
-	if len(done.Artifacts) != 2 {
-		t.Fatalf("artifacts %+v", done.Artifacts)
-	}
-	for kind, path := range wantPaths {
-		art, err := f.pubs.Artifact(ctx, f.jettyOwner, task.ID, kind)
+		task := f.publish(t, f.jettyOwner, a)
+		if task.Status != publication.StatusQueued || task.VersionNumber != 1 || task.QueueMessageID == "" {
+			t.Fatalf("queued task %+v", task)
+		}
+		var outbox int
+		f.exec(t, func(tx *postgres.DB) error {
+			return tx.QueryRow(f.sys, `SELECT count(*) FROM outbox WHERE kind = $1 AND payload->>'task_id' = $2`,
+				string(app.KindRunPublication), strconv.FormatInt(task.ID, 10)).Scan(&outbox)
+		})
+		if outbox != 1 {
+			t.Errorf("%d outbox rows for the run, want 1 (INV-PUB-5)", outbox)
+		}
+		if err := f.run(t, f.pubs, task); err != nil {
+			t.Fatal(err)
+		}
+		done := f.task(t, task.ID)
+		head := gitCmd(t, f.bare, "rev-parse", "main")
+		if done.Status != publication.StatusSucceeded || done.CommitSHA != head || done.Attempts != 1 {
+			t.Fatalf("task after run %+v, head %s", done, head)
+		}
+		after := f.reload(t, a)
+		if after.State != advisory.StatePublished || after.PublishedAt == nil || after.RepublishRequired {
+			t.Errorf("advisory after run: state %s published_at %v republish %v", after.State, after.PublishedAt, after.RepublishRequired)
+		}
+		year := strconv.Itoa(time.Now().UTC().Year())
+		wantPaths := map[publication.Kind]string{
+			publication.KindOSV:  "osv/" + year + "/" + string(a.AdvisoryID) + ".json",
+			publication.KindCSAF: "csaf/" + year + "/" + string(a.AdvisoryID) + ".json",
+		}
+		if len(done.Artifacts) != 2 {
+			t.Fatalf("artifacts %+v", done.Artifacts)
+		}
+		for kind, path := range wantPaths {
+			art, err := f.pubs.Artifact(ctx, f.jettyOwner, task.ID, kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if art.Path != path {
+				t.Errorf("%s path %q, want %q", kind, art.Path, path)
+			}
+			var inGit, stored any
+			if err := json.Unmarshal([]byte(gitCmd(t, f.bare, "show", "main:"+path)), &inGit); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(art.Content, &stored); err != nil {
+				t.Fatal(err)
+			}
+			if !jsonEqual(inGit, stored) {
+				t.Errorf("%s in git differs from the stored artifact", kind)
+			}
+		}
+		if msg := gitCmd(t, f.bare, "log", "-1", "--format=%B", "main"); !strings.Contains(msg, "Publish advisory "+string(a.AdvisoryID)) ||
+			!strings.Contains(msg, gitrepo.TaskTrailer+": "+publication.TrailerID(task.ID)) {
+			t.Errorf("commit message %q", msg)
+		}
+		want := []string{"publication.export_started", "publication.osv_generated", "publication.csaf_generated",
+			"publication.git_commit", "publication.git_push", "advisory.published", "publication.export_completed"}
+		if got := f.actions(t, a, "publication.", "advisory.published"); !slices.Equal(got, want) {
+			t.Errorf("audit %v\nwant %v", got, want)
+		}
+
+		// The same job delivered again: a no-op, no second commit.
+		if err := f.run(t, f.pubs, task); err != nil {
+			t.Fatal(err)
+		}
+		if n := commitCount(t, f.bare); n != 1 {
+			t.Errorf("%d commits after a duplicate delivery, want 1", n)
+		}
+		if got := f.task(t, task.ID); got.Attempts != 1 {
+			t.Errorf("attempts %d after a duplicate delivery", got.Attempts)
+		}
+
+		// Re-publish after an edit: same paths, a new commit, the first task's
+		// artifacts untouched.
+		first, err := f.pubs.Artifact(ctx, f.jettyOwner, task.ID, publication.KindOSV)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if art.Path != path {
-			t.Errorf("%s path %q, want %q", kind, art.Path, path)
-		}
-		var inGit, stored any
-		if err := json.Unmarshal([]byte(gitCmd(t, f.bare, "show", "main:"+path)), &inGit); err != nil {
+		content := goodContent()
+		content.Summary = "Path traversal in the jetty file server (updated)"
+		if _, err := f.svc.Edit(ctx, f.jettyOwner, a.AdvisoryID, content); err != nil {
 			t.Fatal(err)
 		}
-		if err := json.Unmarshal(art.Content, &stored); err != nil {
+		if !f.reload(t, a).RepublishRequired {
+			t.Fatal("edit of a published advisory did not set republish_required")
+		}
+		again := f.publish(t, f.jettyOwner, a)
+		if again.VersionNumber != 2 {
+			t.Errorf("re-publish pinned v%d, want v2", again.VersionNumber)
+		}
+		if err := f.run(t, f.pubs, again); err != nil {
 			t.Fatal(err)
 		}
-		if !jsonEqual(inGit, stored) {
-			t.Errorf("%s in git differs from the stored artifact", kind)
+		if n := commitCount(t, f.bare); n != 2 {
+			t.Errorf("%d commits after re-publish, want 2", n)
 		}
-	}
-	if msg := gitCmd(t, f.bare, "log", "-1", "--format=%B", "main"); !strings.Contains(msg, "Publish advisory "+string(a.AdvisoryID)) ||
-		!strings.Contains(msg, gitrepo.TaskTrailer+": "+publication.TrailerID(task.ID)) {
-		t.Errorf("commit message %q", msg)
-	}
-	want := []string{"publication.export_started", "publication.osv_generated", "publication.csaf_generated",
-		"publication.git_commit", "publication.git_push", "advisory.published", "publication.export_completed"}
-	if got := f.actions(t, a, "publication.", "advisory.published"); !slices.Equal(got, want) {
-		t.Errorf("audit %v\nwant %v", got, want)
-	}
-
-	// The same job delivered again: a no-op, no second commit.
-	if err := f.run(t, f.pubs, task); err != nil {
-		t.Fatal(err)
-	}
-	if n := commitCount(t, f.bare); n != 1 {
-		t.Errorf("%d commits after a duplicate delivery, want 1", n)
-	}
-	if got := f.task(t, task.ID); got.Attempts != 1 {
-		t.Errorf("attempts %d after a duplicate delivery", got.Attempts)
-	}
-
-	// Re-publish after an edit: same paths, a new commit, the first task's
-	// artifacts untouched.
-	first, err := f.pubs.Artifact(ctx, f.jettyOwner, task.ID, publication.KindOSV)
-	if err != nil {
-		t.Fatal(err)
-	}
-	content := goodContent()
-	content.Summary = "Path traversal in the jetty file server (updated)"
-	if _, err := f.svc.Edit(ctx, f.jettyOwner, a.AdvisoryID, content); err != nil {
-		t.Fatal(err)
-	}
-	if !f.reload(t, a).RepublishRequired {
-		t.Fatal("edit of a published advisory did not set republish_required")
-	}
-	again := f.publish(t, f.jettyOwner, a)
-	if again.VersionNumber != 2 {
-		t.Errorf("re-publish pinned v%d, want v2", again.VersionNumber)
-	}
-	if err := f.run(t, f.pubs, again); err != nil {
-		t.Fatal(err)
-	}
-	if n := commitCount(t, f.bare); n != 2 {
-		t.Errorf("%d commits after re-publish, want 2", n)
-	}
-	if got := f.task(t, again.ID); got.Status != publication.StatusSucceeded || got.Artifacts[0].Path != first.Path && got.Artifacts[1].Path != first.Path {
-		t.Errorf("re-publish task %+v", got)
-	}
-	if !strings.Contains(gitCmd(t, f.bare, "show", "main:"+wantPaths[publication.KindOSV]), "(updated)") {
-		t.Error("re-published OSV not updated in place")
-	}
-	still, err := f.pubs.Artifact(ctx, f.jettyOwner, task.ID, publication.KindOSV)
-	if err != nil || !bytes.Equal(still.Content, first.Content) {
-		t.Errorf("first task's artifact changed (err %v)", err)
-	}
-	after2 := f.reload(t, a)
-	if !after2.PublishedAt.Equal(*after.PublishedAt) || after2.RepublishRequired {
-		t.Errorf("published_at moved (%v → %v) or republish kept", after.PublishedAt, after2.PublishedAt)
-	}
-	tasks, err := f.pubs.Tasks(ctx, f.viewer, a.AdvisoryID)
-	if err != nil || len(tasks) != 0 && tasks[0].ID != again.ID {
-		t.Errorf("tasks newest first: %v %v", tasks, err)
-	}
+		if got := f.task(t, again.ID); got.Status != publication.StatusSucceeded || got.Artifacts[0].Path != first.Path && got.Artifacts[1].Path != first.Path {
+			t.Errorf("re-publish task %+v", got)
+		}
+		if !strings.Contains(gitCmd(t, f.bare, "show", "main:"+wantPaths[publication.KindOSV]), "(updated)") {
+			t.Error("re-published OSV not updated in place")
+		}
+		still, err := f.pubs.Artifact(ctx, f.jettyOwner, task.ID, publication.KindOSV)
+		if err != nil || !bytes.Equal(still.Content, first.Content) {
+			t.Errorf("first task's artifact changed (err %v)", err)
+		}
+		after2 := f.reload(t, a)
+		if !after2.PublishedAt.Equal(*after.PublishedAt) || after2.RepublishRequired {
+			t.Errorf("published_at moved (%v → %v) or republish kept", after.PublishedAt, after2.PublishedAt)
+		}
+		tasks, err := f.pubs.Tasks(ctx, f.viewer, a.AdvisoryID)
+		if err != nil || len(tasks) != 0 && tasks[0].ID != again.ID {
+			t.Errorf("tasks newest first: %v %v", tasks, err)
+		}
+	})
 }
 
 func jsonEqual(a, b any) bool {
@@ -317,102 +319,54 @@ func jsonEqual(a, b any) bool {
 	return bytes.Equal(x, y)
 }
 
-func TestPublishPermissions(t *testing.T) {
-	t.Parallel()
-	f := newPubFixture(t)
-	ctx := context.Background()
-	for _, tc := range []struct {
-		name   string
-		setup  func(t *testing.T) *advisory.Advisory
-		caller func() app.Caller
-		kind   apperr.Kind
-	}{
-		{"owner, mature", func(t *testing.T) *advisory.Advisory { return f.draft(t, "jetty", f.jettyOwner) }, func() app.Caller { return f.jettyOwner }, 0},
-		{"owner, not mature, no review", func(t *testing.T) *advisory.Advisory { return f.lanternDraft(t) }, func() app.Caller { return f.owner }, apperr.Forbidden},
-		{"owner, not mature, approved", func(t *testing.T) *advisory.Advisory {
-			a := f.lanternDraft(t)
-			f.sql(t, a, `UPDATE advisories SET review_status = 'approved' WHERE id = $1`)
-			return a
-		}, func() app.Caller { return f.owner }, 0},
-		{"admin while submitted", func(t *testing.T) *advisory.Advisory {
-			a := f.lanternDraft(t)
-			f.sql(t, a, `UPDATE advisories SET review_status = 'submitted' WHERE id = $1`)
-			return a
-		}, func() app.Caller { return f.admin }, apperr.Forbidden},
-		{"admin, not mature", func(t *testing.T) *advisory.Advisory { return f.lanternDraft(t) }, func() app.Caller { return f.admin }, 0},
-		{"collaborator", func(t *testing.T) *advisory.Advisory { return f.draft(t, "jetty", f.jettyOwner) }, func() app.Caller { return f.collab }, apperr.Forbidden},
-		{"stranger", func(t *testing.T) *advisory.Advisory { return f.draft(t, "jetty", f.jettyOwner) }, func() app.Caller { return f.stranger }, apperr.NotFound},
-		{"dismissed", func(t *testing.T) *advisory.Advisory {
-			a := f.draft(t, "jetty", f.jettyOwner)
-			f.sql(t, a, `UPDATE advisories SET state = 'dismissed', dismissed_reason = 'dup', dismissed_from_state = 'draft' WHERE id = $1`)
-			return a
-		}, func() app.Caller { return f.admin }, apperr.Forbidden},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			a := tc.setup(t)
-			_, err := f.pubs.Publish(ctx, tc.caller(), a.AdvisoryID)
-			if tc.kind == 0 {
-				if err != nil {
-					t.Fatalf("publish: %v", err)
-				}
-				return
-			}
-			if apperr.KindOf(err) != tc.kind {
-				t.Fatalf("publish: %v, want kind %v", err, tc.kind)
-			}
-			if acts := f.actions(t, a, "publication."); len(acts) != 0 {
-				t.Errorf("refused publish wrote %v", acts)
-			}
-		})
-	}
-}
-
 func TestPublishConcurrentRequests(t *testing.T) {
 	t.Parallel()
-	f := newPubFixture(t)
-	a := f.draft(t, "jetty", f.jettyOwner)
-	var (
-		wg   sync.WaitGroup
-		errs = make([]error, 2)
-	)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = f.pubs.Publish(context.Background(), f.jettyOwner, a.AdvisoryID)
-		}()
-	}
-	wg.Wait()
-	ok, conflict := 0, 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, advisory.ErrPublicationInProgress):
-			conflict++
-		default:
-			t.Errorf("unexpected error %v", err)
+	t.Run("P1: concurrent publishes, the second refused in progress (INV-CONCURRENCY-1)", func(t *testing.T) {
+		f := newPubFixture(t)
+		a := f.draft(t, "jetty", f.jettyOwner)
+		var (
+			wg   sync.WaitGroup
+			errs = make([]error, 2)
+		)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = f.pubs.Publish(context.Background(), f.jettyOwner, a.AdvisoryID)
+			}()
 		}
-	}
-	var tasks int
-	f.exec(t, func(tx *postgres.DB) error {
-		return tx.QueryRow(f.sys, `SELECT count(*) FROM publication_tasks WHERE advisory_id = $1`, a.ID).Scan(&tasks)
-	})
-	if ok != 1 || conflict != 1 || tasks != 1 {
-		t.Errorf("%d ok, %d in_progress, %d tasks; want 1, 1, 1 (INV-CONCURRENCY-1)", ok, conflict, tasks)
-	}
-	// The index backs the check even without the lock.
-	err := f.db.InTx(f.sys, pgx.TxOptions{}, func(tx *postgres.DB) error {
-		v, err := tx.LatestVersion(f.sys, a.ID)
-		if err != nil {
+		wg.Wait()
+		ok, conflict := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, advisory.ErrPublicationInProgress):
+				conflict++
+			default:
+				t.Errorf("unexpected error %v", err)
+			}
+		}
+		var tasks int
+		f.exec(t, func(tx *postgres.DB) error {
+			return tx.QueryRow(f.sys, `SELECT count(*) FROM publication_tasks WHERE advisory_id = $1`, a.ID).Scan(&tasks)
+		})
+		if ok != 1 || conflict != 1 || tasks != 1 {
+			t.Errorf("%d ok, %d in_progress, %d tasks; want 1, 1, 1 (INV-CONCURRENCY-1)", ok, conflict, tasks)
+		}
+		// The index backs the check even without the lock.
+		err := f.db.InTx(f.sys, pgx.TxOptions{}, func(tx *postgres.DB) error {
+			v, err := tx.LatestVersion(f.sys, a.ID)
+			if err != nil {
+				return err
+			}
+			_, err = tx.InsertPublicationTask(f.sys, a.ID, v.ID, 0)
 			return err
+		})
+		if !errors.Is(err, advisory.ErrPublicationInProgress) {
+			t.Errorf("second active task: %v, want in progress", err)
 		}
-		_, err = tx.InsertPublicationTask(f.sys, a.ID, v.ID, 0)
-		return err
 	})
-	if !errors.Is(err, advisory.ErrPublicationInProgress) {
-		t.Errorf("second active task: %v, want in progress", err)
-	}
 }
 
 // TestPublishFaults: each failure leaves the task failed with a readable
@@ -421,7 +375,7 @@ func TestPublishFaults(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 
-	t.Run("push rejected", func(t *testing.T) {
+	t.Run("P6: push rejected, then P3 retry succeeds", func(t *testing.T) {
 		t.Parallel()
 		f := newPubFixture(t)
 		hook := filepath.Join(f.bare, "hooks", "pre-receive")
@@ -441,7 +395,7 @@ func TestPublishFaults(t *testing.T) {
 		f.retrySucceeds(t, f.pubs, task, a)
 	})
 
-	t.Run("non-fast-forward", func(t *testing.T) {
+	t.Run("P6: non-fast-forward push, then P3 retry succeeds", func(t *testing.T) {
 		t.Parallel()
 		f := newPubFixture(t)
 		a := f.draft(t, "jetty", f.jettyOwner)
@@ -468,7 +422,7 @@ func TestPublishFaults(t *testing.T) {
 		f.retrySucceeds(t, p, task, a)
 	})
 
-	t.Run("remote down", func(t *testing.T) {
+	t.Run("P6: remote down, then P3 retry succeeds", func(t *testing.T) {
 		t.Parallel()
 		f := newPubFixture(t)
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -489,7 +443,7 @@ func TestPublishFaults(t *testing.T) {
 		f.retrySucceeds(t, f.pubs, task, a)
 	})
 
-	t.Run("schema failure", func(t *testing.T) {
+	t.Run("P6: schema failure, nothing pushed (INV-PUB-6), then P3 retry succeeds", func(t *testing.T) {
 		t.Parallel()
 		f := newPubFixture(t)
 		a := f.draft(t, "jetty", f.jettyOwner)
@@ -520,7 +474,7 @@ func TestPublishFaults(t *testing.T) {
 		f.retrySucceeds(t, f.pubs, task, a)
 	})
 
-	t.Run("retry of a task that did not fail", func(t *testing.T) {
+	t.Run("P3: retry of a queued task refused (not failed), P1 publish refused in progress", func(t *testing.T) {
 		t.Parallel()
 		f := newPubFixture(t)
 		a := f.draft(t, "jetty", f.jettyOwner)
@@ -599,8 +553,11 @@ func (f *pubFixture) retrySucceeds(t *testing.T, p *app.Publications, failed pub
 // does not; a redelivery or a retry finalizes without a second commit.
 func TestPublishCrashAfterPush(t *testing.T) {
 	t.Parallel()
-	for _, how := range []string{"redelivery", "retry"} {
-		t.Run(how, func(t *testing.T) {
+	for how, name := range map[string]string{
+		"redelivery": "P4: crash after push, the redelivery re-runs the failed task in place and finalizes",
+		"retry":      "P3: crash after push, a retry finalizes without a second push",
+	} {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := newPubFixture(t)
 			crashes := 1
@@ -730,145 +687,171 @@ func TestReapStaleTasks(t *testing.T) {
 		return a, task.ID
 	}
 	staleRunning, runID := mk("running", 3*time.Hour, 1801*time.Second)
-	_, freshRunID := mk("running", 3*time.Hour, 10*time.Minute)
+	freshRunning, freshRunID := mk("running", 3*time.Hour, 10*time.Minute)
 	staleQueued, queuedID := mk("queued", 7201*time.Second, 0)
-	_, freshQueuedID := mk("queued", 30*time.Minute, 0)
+	freshQueued, freshQueuedID := mk("queued", 30*time.Minute, 0)
 	_, noStartID := mk("running", 31*time.Minute, 0) // started_at unset: created_at counts
+	before := map[*advisory.Advisory]int{}
+	for _, a := range []*advisory.Advisory{staleRunning, freshRunning, staleQueued, freshQueued} {
+		before[a] = len(f.audits(t, a))
+	}
 
 	res, err := p.Reap(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (app.ReapResult{ReapedRunning: 2, ReapedQueued: 1}) {
-		t.Errorf("reap %+v, want 2 running, 1 queued", res)
-	}
-	wantFailed(t, f.task(t, runID), "reaped: task stuck in 'running' for 1801s (worker likely lost mid-run); safe to retry")
-	wantFailed(t, f.task(t, queuedID), "reaped: task stuck in 'queued' for 7201s (enqueue likely lost to a broker outage); safe to retry")
-	wantFailed(t, f.task(t, noStartID), "reaped: task stuck in 'running' for 1860s")
-	for _, id := range []int64{freshRunID, freshQueuedID} {
-		if got := f.task(t, id); got.Status == publication.StatusFailed {
-			t.Errorf("fresh task %d reaped", id)
+	t.Run("P7: stale running and queued tasks reaped, the advisory untouched", func(t *testing.T) {
+		if res != (app.ReapResult{ReapedRunning: 2, ReapedQueued: 1}) {
+			t.Errorf("reap %+v, want 2 running, 1 queued", res)
 		}
-	}
-	for _, a := range []*advisory.Advisory{staleRunning, staleQueued} {
-		if f.reload(t, a).State != advisory.StateDraft {
-			t.Error("reaper touched the advisory")
+		wantFailed(t, f.task(t, runID), "reaped: task stuck in 'running' for 1801s (worker likely lost mid-run); safe to retry")
+		wantFailed(t, f.task(t, queuedID), "reaped: task stuck in 'queued' for 7201s (enqueue likely lost to a broker outage); safe to retry")
+		wantFailed(t, f.task(t, noStartID), "reaped: task stuck in 'running' for 1860s")
+		for a, want := range map[*advisory.Advisory]map[string]any{
+			staleRunning: {"previous_status": "running", "age_seconds": float64(1801), "stale_after_seconds": float64(1800)},
+			staleQueued:  {"previous_status": "queued", "age_seconds": float64(7201), "stale_after_seconds": float64(7200)},
+		} {
+			if f.reload(t, a).State != advisory.StateDraft {
+				t.Error("reaper touched the advisory")
+			}
+			rows := f.audits(t, a)[before[a]:]
+			if len(rows) != 1 || rows[0].Action != "publication.task_reaped" || rows[0].ActorID != f.jettyOwner.UserID {
+				t.Fatalf("reap audit %+v, want one publication.task_reaped for the enqueuer", rows)
+			}
+			for k, v := range want {
+				if rows[0].Metadata[k] != v {
+					t.Errorf("reap audit %s = %v, want %v", k, rows[0].Metadata[k], v)
+				}
+			}
+			if !strings.HasPrefix(fmt.Sprint(rows[0].Metadata["error"]), "reaped: ") {
+				t.Errorf("reap audit error %v", rows[0].Metadata["error"])
+			}
 		}
-		rows := f.audits(t, a)
-		last := rows[len(rows)-1]
-		if last.Action != "publication.task_reaped" || last.Metadata["previous_status"] == nil || last.Metadata["stale_after_seconds"] == nil {
-			t.Errorf("reap audit %+v", last)
+	})
+	t.Run("P7: fresh running and queued tasks refused (not reaped, nothing written)", func(t *testing.T) {
+		for a, id := range map[*advisory.Advisory]int64{freshRunning: freshRunID, freshQueued: freshQueuedID} {
+			if got := f.task(t, id); got.Status == publication.StatusFailed {
+				t.Errorf("fresh task %d reaped", id)
+			}
+			if got := f.newActions(t, a, before[a]); len(got) != 0 {
+				t.Errorf("fresh task %d: audit %v", id, got)
+			}
 		}
-	}
-	// A reaped task can be retried.
-	if _, err := p.Retry(ctx, f.jettyOwner, runID); err != nil {
-		t.Errorf("retry after reap: %v", err)
-	}
-	again, err := p.Reap(ctx)
-	if err != nil || again != (app.ReapResult{}) {
-		t.Errorf("second reap %+v %v, want nothing", again, err)
-	}
+	})
+	t.Run("P7: a reaped task can be retried (P3); a second reap finds nothing", func(t *testing.T) {
+		if _, err := p.Retry(ctx, f.jettyOwner, runID); err != nil {
+			t.Errorf("retry after reap: %v", err)
+		}
+		again, err := p.Reap(ctx)
+		if err != nil || again != (app.ReapResult{}) {
+			t.Errorf("second reap %+v %v, want nothing", again, err)
+		}
+	})
 }
 
 // TestPublishWithdrawal: a publication of a withdrawal version re-exports
 // the documents as withdrawn and then dismisses the advisory (L12).
 func TestPublishWithdrawal(t *testing.T) {
 	t.Parallel()
-	f := newPubFixture(t)
-	ctx := context.Background()
-	a := f.draft(t, "jetty", f.jettyOwner)
-	first := f.publish(t, f.jettyOwner, a)
-	if err := f.run(t, f.pubs, first); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.Withdraw(ctx, f.jettyOwner, a.AdvisoryID, "Not a vulnerability after all."); err != nil {
-		t.Fatal(err)
-	}
-	task := f.latestTask(t, a) // queued by the withdrawal itself (L12)
-	if err := f.run(t, f.pubs, task); err != nil {
-		t.Fatal(err)
-	}
-	done := f.task(t, task.ID)
-	after := f.reload(t, a)
-	if done.Status != publication.StatusSucceeded || after.State != advisory.StateDismissed ||
-		after.DismissedFromState != advisory.StatePublished || after.DismissedReason != "Not a vulnerability after all." || after.RepublishRequired {
-		t.Fatalf("after withdrawal: task %s, advisory %s from %s reason %q republish %v",
-			done.Status, after.State, after.DismissedFromState, after.DismissedReason, after.RepublishRequired)
-	}
-	art, err := f.pubs.Artifact(ctx, f.jettyOwner, task.ID, publication.KindOSV)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(gitCmd(t, f.bare, "show", "main:"+art.Path), `"withdrawn"`) {
-		t.Error("the OSV in git is not marked withdrawn")
-	}
-	rows := f.audits(t, a)
-	var tail []string
-	for _, r := range rows[len(rows)-3:] {
-		tail = append(tail, r.Action)
-	}
-	if !slices.Equal(tail, []string{"advisory.dismissed", "advisory.state_changed", "publication.export_completed"}) {
-		t.Errorf("withdrawal audit tail %v", tail)
-	}
-	if last := rows[len(rows)-1]; last.Action != "publication.export_completed" {
-		t.Errorf("last %v", last)
-	}
-	if _, err := f.pubs.Publish(ctx, f.admin, a.AdvisoryID); err == nil {
-		t.Error("a dismissed advisory was queued for publication")
-	}
+	t.Run("L12: withdrawal run re-exports the documents as withdrawn and dismisses", func(t *testing.T) {
+		f := newPubFixture(t)
+		ctx := context.Background()
+		a := f.draft(t, "jetty", f.jettyOwner)
+		first := f.publish(t, f.jettyOwner, a)
+		if err := f.run(t, f.pubs, first); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Withdraw(ctx, f.jettyOwner, a.AdvisoryID, "Not a vulnerability after all."); err != nil {
+			t.Fatal(err)
+		}
+		task := f.latestTask(t, a) // queued by the withdrawal itself (L12)
+		if err := f.run(t, f.pubs, task); err != nil {
+			t.Fatal(err)
+		}
+		done := f.task(t, task.ID)
+		after := f.reload(t, a)
+		if done.Status != publication.StatusSucceeded || after.State != advisory.StateDismissed ||
+			after.DismissedFromState != advisory.StatePublished || after.DismissedReason != "Not a vulnerability after all." || after.RepublishRequired {
+			t.Fatalf("after withdrawal: task %s, advisory %s from %s reason %q republish %v",
+				done.Status, after.State, after.DismissedFromState, after.DismissedReason, after.RepublishRequired)
+		}
+		art, err := f.pubs.Artifact(ctx, f.jettyOwner, task.ID, publication.KindOSV)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(gitCmd(t, f.bare, "show", "main:"+art.Path), `"withdrawn"`) {
+			t.Error("the OSV in git is not marked withdrawn")
+		}
+		rows := f.audits(t, a)
+		var tail []string
+		for _, r := range rows[len(rows)-3:] {
+			tail = append(tail, r.Action)
+		}
+		if !slices.Equal(tail, []string{"advisory.dismissed", "advisory.state_changed", "publication.export_completed"}) {
+			t.Errorf("withdrawal audit tail %v", tail)
+		}
+		if last := rows[len(rows)-1]; last.Action != "publication.export_completed" {
+			t.Errorf("last %v", last)
+		}
+		if _, err := f.pubs.Publish(ctx, f.admin, a.AdvisoryID); err == nil {
+			t.Error("a dismissed advisory was queued for publication")
+		}
+	})
 }
 
 // TestPublishWithdrawalOrphansCVE: the withdrawal of a CVE-bearing advisory
 // exports the REJECTED CVE record, then orphans the CVE (O2).
 func TestPublishWithdrawalOrphansCVE(t *testing.T) {
 	t.Parallel()
-	f := newPubFixture(t)
-	ctx := context.Background()
-	a := f.draft(t, "jetty", f.jettyOwner)
-	content := goodContent()
-	content.References = []advisory.Reference{{Type: "ADVISORY", URL: "https://jetty.example.org/security/1"}}
-	if _, err := f.svc.Edit(ctx, f.jettyOwner, a.AdvisoryID, content); err != nil {
-		t.Fatal(err)
-	}
-	f.sql(t, a, `UPDATE advisories SET assigned_cve_id = 'CVE-2026-12345' WHERE id = $1`)
-	f.exec(t, func(tx *postgres.DB) error {
-		_, _, err := tx.AppendVersion(f.sys, a.ID, 0, postgres.AppendIfChanged)
-		return err
+	t.Run("L12: withdrawal of a CVE-bearing advisory exports REJECTED and orphans the CVE (O2)", func(t *testing.T) {
+		f := newPubFixture(t)
+		ctx := context.Background()
+		a := f.draft(t, "jetty", f.jettyOwner)
+		content := goodContent()
+		content.References = []advisory.Reference{{Type: "ADVISORY", URL: "https://jetty.example.org/security/1"}}
+		if _, err := f.svc.Edit(ctx, f.jettyOwner, a.AdvisoryID, content); err != nil {
+			t.Fatal(err)
+		}
+		f.sql(t, a, `UPDATE advisories SET assigned_cve_id = 'CVE-2026-12345' WHERE id = $1`)
+		f.exec(t, func(tx *postgres.DB) error {
+			_, _, err := tx.AppendVersion(f.sys, a.ID, 0, postgres.AppendIfChanged)
+			return err
+		})
+		first := f.publish(t, f.jettyOwner, a)
+		if err := f.run(t, f.pubs, first); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.task(t, first.ID); got.Status != publication.StatusSucceeded || len(got.Artifacts) != 3 {
+			t.Fatalf("CVE-bearing publish: %+v", got)
+		}
+		if gitCmd(t, f.bare, "ls-tree", "--name-only", "main", "cves/2026/12xxx/") != "cves/2026/12xxx/CVE-2026-12345.json" {
+			t.Error("CVE record not at the cvelistV5 path")
+		}
+		if _, err := f.svc.Withdraw(ctx, f.jettyOwner, a.AdvisoryID, "Duplicate of another advisory."); err != nil {
+			t.Fatal(err)
+		}
+		task := f.latestTask(t, a) // queued by the withdrawal itself (L12)
+		if err := f.run(t, f.pubs, task); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.task(t, task.ID); got.Status != publication.StatusSucceeded {
+			t.Fatalf("withdrawal task %+v", got)
+		}
+		if !strings.Contains(gitCmd(t, f.bare, "show", "main:cves/2026/12xxx/CVE-2026-12345.json"), `"REJECTED"`) {
+			t.Error("the CVE record in git is not REJECTED")
+		}
+		after := f.reload(t, a)
+		if after.State != advisory.StateDismissed || after.AssignedCVEID != "" || after.RepublishRequired {
+			t.Errorf("after withdrawal: state %s cve %q republish %v", after.State, after.AssignedCVEID, after.RepublishRequired)
+		}
+		var orphans int
+		f.exec(t, func(tx *postgres.DB) error {
+			return tx.QueryRow(f.sys, `SELECT count(*) FROM orphan_cves WHERE cve_id = 'CVE-2026-12345'`).Scan(&orphans)
+		})
+		if orphans != 1 || !slices.Contains(f.actions(t, a, "cve."), "cve.unassigned") {
+			t.Errorf("%d orphans, audit %v", orphans, f.actions(t, a, "cve."))
+		}
 	})
-	first := f.publish(t, f.jettyOwner, a)
-	if err := f.run(t, f.pubs, first); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.task(t, first.ID); got.Status != publication.StatusSucceeded || len(got.Artifacts) != 3 {
-		t.Fatalf("CVE-bearing publish: %+v", got)
-	}
-	if gitCmd(t, f.bare, "ls-tree", "--name-only", "main", "cves/2026/12xxx/") != "cves/2026/12xxx/CVE-2026-12345.json" {
-		t.Error("CVE record not at the cvelistV5 path")
-	}
-	if _, err := f.svc.Withdraw(ctx, f.jettyOwner, a.AdvisoryID, "Duplicate of another advisory."); err != nil {
-		t.Fatal(err)
-	}
-	task := f.latestTask(t, a) // queued by the withdrawal itself (L12)
-	if err := f.run(t, f.pubs, task); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.task(t, task.ID); got.Status != publication.StatusSucceeded {
-		t.Fatalf("withdrawal task %+v", got)
-	}
-	if !strings.Contains(gitCmd(t, f.bare, "show", "main:cves/2026/12xxx/CVE-2026-12345.json"), `"REJECTED"`) {
-		t.Error("the CVE record in git is not REJECTED")
-	}
-	after := f.reload(t, a)
-	if after.State != advisory.StateDismissed || after.AssignedCVEID != "" || after.RepublishRequired {
-		t.Errorf("after withdrawal: state %s cve %q republish %v", after.State, after.AssignedCVEID, after.RepublishRequired)
-	}
-	var orphans int
-	f.exec(t, func(tx *postgres.DB) error {
-		return tx.QueryRow(f.sys, `SELECT count(*) FROM orphan_cves WHERE cve_id = 'CVE-2026-12345'`).Scan(&orphans)
-	})
-	if orphans != 1 || !slices.Contains(f.actions(t, a, "cve."), "cve.unassigned") {
-		t.Errorf("%d orphans, audit %v", orphans, f.actions(t, a, "cve."))
-	}
 }
 
 func TestRunEntryGuard(t *testing.T) {
@@ -876,61 +859,31 @@ func TestRunEntryGuard(t *testing.T) {
 	f := newPubFixture(t)
 	ctx := context.Background()
 	bad := queue.Message{ID: "m", Queue: queue.Publish, Kind: app.KindRunPublication, Payload: []byte(`{"task":1}`)}
-	if err := f.pubs.Run(ctx, bad); !queue.IsPermanent(err) {
-		t.Errorf("bad payload: %v, want permanent", err)
-	}
-	missing := bad
-	missing.Payload = []byte(`{"task_id": 424242}`)
-	if err := f.pubs.Run(ctx, missing); err != nil {
-		t.Errorf("missing task: %v, want a no-op", err)
-	}
-	// A running task (another delivery at work) is left alone.
-	a := f.draft(t, "jetty", f.jettyOwner)
-	task := f.publish(t, f.jettyOwner, a)
-	f.sql(t, a, `UPDATE publication_tasks SET status = 'running', attempts = 1 WHERE advisory_id = $1`)
-	if err := f.run(t, f.pubs, task); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.task(t, task.ID); got.Attempts != 1 || got.Status != publication.StatusRunning || commitCount(t, f.bare) != 0 {
-		t.Errorf("a running task was run again: %+v", got)
-	}
-}
-
-// TestQueuePublicationUnwithdraw: the system path queues a run from
-// dismissed (L14, "allow from dismissed"); the worker's normal branch then
-// publishes the advisory again.
-func TestQueuePublicationUnwithdraw(t *testing.T) {
-	t.Parallel()
-	f := newPubFixture(t)
-	a := f.draft(t, "jetty", f.jettyOwner)
-	f.sql(t, a, `UPDATE advisories SET state = 'dismissed', dismissed_from_state = 'published', dismissed_reason = 'w', published_at = now() WHERE id = $1`)
-	var task publication.Task
-	queueIt := func(allow bool) error {
-		return f.db.InTx(f.sys, pgx.TxOptions{}, func(tx *postgres.DB) error {
-			locked, err := tx.AdvisoryByIDForUpdate(f.sys, a.AdvisoryID)
-			if err != nil {
-				return err
-			}
-			queued, err := app.QueuePublication(f.sys, tx, f.jettyOwner, locked, allow)
-			if err == nil {
-				task = queued
-			}
-			return err
-		})
-	}
-	if err := queueIt(false); !errors.Is(err, advisory.ErrIllegalTransition) {
-		t.Fatalf("from dismissed without the flag: %v", err)
-	}
-	if err := queueIt(true); err != nil {
-		t.Fatal(err)
-	}
-	if err := queueIt(true); !errors.Is(err, advisory.ErrPublicationInProgress) {
-		t.Fatalf("second queue: %v", err)
-	}
-	if err := f.run(t, f.pubs, task); err != nil {
-		t.Fatal(err)
-	}
-	if after := f.reload(t, a); after.State != advisory.StatePublished || f.task(t, task.ID).Status != publication.StatusSucceeded {
-		t.Errorf("after un-withdraw run: %s", after.State)
-	}
+	t.Run("P4: pickup of a bad payload refused (permanent)", func(t *testing.T) {
+		if err := f.pubs.Run(ctx, bad); !queue.IsPermanent(err) {
+			t.Errorf("bad payload: %v, want permanent", err)
+		}
+	})
+	t.Run("P4: pickup of a missing task refused (no-op)", func(t *testing.T) {
+		missing := bad
+		missing.Payload = []byte(`{"task_id": 424242}`)
+		if err := f.pubs.Run(ctx, missing); err != nil {
+			t.Errorf("missing task: %v, want a no-op", err)
+		}
+	})
+	t.Run("P4: pickup of a running task refused (another delivery at work)", func(t *testing.T) {
+		a := f.draft(t, "jetty", f.jettyOwner)
+		task := f.publish(t, f.jettyOwner, a)
+		f.sql(t, a, `UPDATE publication_tasks SET status = 'running', attempts = 1 WHERE advisory_id = $1`)
+		before := len(f.audits(t, a))
+		if err := f.run(t, f.pubs, task); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.task(t, task.ID); got.Attempts != 1 || got.Status != publication.StatusRunning || commitCount(t, f.bare) != 0 {
+			t.Errorf("a running task was run again: %+v", got)
+		}
+		if got := f.newActions(t, a, before); len(got) != 0 {
+			t.Errorf("a no-op pickup wrote %v", got)
+		}
+	})
 }

@@ -72,30 +72,23 @@ func (s *Advisories) CancelWithdrawalRequest(ctx context.Context, c Caller, id a
 }
 
 // ApproveWithdrawal approves a pending withdrawal request (Q3, admin; the
-// API asks for a fresh step-up): the advisory is withdrawn through Withdraw
-// with the request's note as the reason (DefaultWithdrawalReason when
-// blank), which clears the request as approved in its own transaction. The
-// request is checked on the locked row first; should it be cancelled in
-// between, the admin's withdrawal still stands as a direct one (L12).
+// API asks for a fresh step-up): in one transaction, on the locked row,
+// the request is checked to be pending and the advisory withdrawn as
+// Withdraw does (L12 request transaction) with the request's note as the
+// reason (DefaultWithdrawalReason when blank): withdrawn_reason set and
+// versioned, the request cleared as approved, the reason posted as a public
+// action note, the withdrawal publication queued.
 func (s *Advisories) ApproveWithdrawal(ctx context.Context, c Caller, id advisory.ID) (*advisory.Advisory, error) {
-	var reason string
-	_, err := s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+	return s.change(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		if err := allows(c, a, t, advisory.ActionCancelWithdrawal, access.CapApproveWithdrawal); err != nil {
 			return err
 		}
-		if _, err := a.Next(advisory.TransitionWithdraw); err != nil {
-			return err
+		reason := strings.TrimSpace(a.WithdrawalRequestNote)
+		if reason == "" {
+			reason = DefaultWithdrawalReason
 		}
-		reason = strings.TrimSpace(a.WithdrawalRequestNote)
-		return nil
+		return withdrawLocked(ctx, tx, c, a, t, reason)
 	})
-	if err != nil {
-		return nil, err
-	}
-	if reason == "" {
-		reason = DefaultWithdrawalReason
-	}
-	return s.Withdraw(ctx, c, id, reason)
 }
 
 // RequestReassignment asks the admins to move a native draft to another
@@ -163,11 +156,12 @@ func (s *Advisories) WithdrawReassignment(ctx context.Context, c Caller, id advi
 }
 
 // AcceptReassignment resolves a pending reassignment request by moving the
-// draft (D3): projectSlug "" accepts the suggestion (one click: an admin or
-// a member of the suggested project's team), another slug is the admin's
-// pick (can_resolve_reassignment). The project changes, the access review
-// is stamped, a version is appended, and the request is cleared as
-// accepted.
+// draft (D3): projectSlug "" (or the suggested slug) accepts the
+// suggestion in one click (an admin or a member of the suggested project's
+// team, who needs no access to the advisory today); another slug is the
+// admin's pick (can_pick_reassignment_target, then
+// can_resolve_reassignment). The project changes, the access review is
+// stamped, a version is appended, and the request is cleared as accepted.
 func (s *Advisories) AcceptReassignment(ctx context.Context, c Caller, id advisory.ID, projectSlug string) (*advisory.Advisory, error) {
 	return s.changeForSuggestedTeam(ctx, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		if err := a.Allows(advisory.ActionWithdrawReassignment); err != nil {
@@ -179,6 +173,9 @@ func (s *Advisories) AcceptReassignment(ctx context.Context, c Caller, id adviso
 				return err
 			}
 			slug, cause, capability = t.SuggestedProject.Slug, "reassignment_accepted", access.CapAcceptReassignment
+		} else if err := access.Check(c.Subject(), access.CapPickReassignmentTarget, t); err != nil {
+			// Any other project is the admin's picker (can_pick_reassignment_target).
+			return err
 		}
 		dest, err := projectRef(ctx, tx, slug)
 		if err != nil {

@@ -177,7 +177,10 @@ type ReviewTaskView struct {
 
 // DecideReviewTask decides review task taskID (the dashboard's decision):
 // the task must be open (a decided task is terminal, lifecycle §3.2) and
-// its advisory submitted.
+// its advisory submitted. The dashboard is admin-only (permissions §12:
+// every admin-console action is wrapped in can_review), so a caller who
+// sees the advisory but is no admin is refused before the task's state is
+// looked at.
 func (s *Advisories) DecideReviewTask(ctx context.Context, c Caller, taskID int64, d ReviewDecision) (ReviewTaskView, error) {
 	var out ReviewTaskView
 	err := s.db.InTx(c.principal(ctx), pgx.TxOptions{}, func(tx *postgres.DB) error {
@@ -189,6 +192,9 @@ func (s *Advisories) DecideReviewTask(ctx context.Context, c Caller, taskID int6
 		if err != nil {
 			return err
 		}
+		if err := access.Check(c.Subject(), access.CapDecideReview, t); err != nil {
+			return err
+		}
 		task, err := tx.ReviewTaskForUpdate(ctx, taskID)
 		if err != nil {
 			return err
@@ -196,7 +202,7 @@ func (s *Advisories) DecideReviewTask(ctx context.Context, c Caller, taskID int6
 		if task.Status != advisory.ReviewTaskOpen {
 			return advisory.ErrTaskDecided
 		}
-		if err := allows(c, a, t, advisory.ActionDecideReview, access.CapDecideReview); err != nil {
+		if err := a.Allows(advisory.ActionDecideReview); err != nil {
 			return err
 		}
 		if err := decideReview(ctx, tx, c, a, &task, d); err != nil {

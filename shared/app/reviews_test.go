@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/eclipse-csi/advisoryhub/shared/access"
 	"github.com/eclipse-csi/advisoryhub/shared/advisory"
 	"github.com/eclipse-csi/advisoryhub/shared/app"
@@ -91,7 +93,7 @@ func TestSubmitReview(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
 	runUseCases(t, f, []useCase{
-		{name: "owner, draft", setup: lanternDraft, caller: asOwner, do: submitReview, actions: []string{"advisory.submitted_for_review"},
+		{name: "R1: owner, draft", setup: lanternDraft, caller: asOwner, do: submitReview, actions: []string{"advisory.submitted_for_review"},
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				wantReview(advisory.ReviewSubmitted)(t, f, before, after)
 				if st, pins := f.reviewTasks(t, after); len(st) != 1 || st[0] != "open" || !pins {
@@ -113,21 +115,21 @@ func TestSubmitReview(t *testing.T) {
 					t.Errorf("admin edit while submitted: %v", err)
 				}
 			}},
-		{name: "resubmit after changes requested", setup: decided(false), caller: asOwner, do: submitReview,
+		{name: "R1: resubmit after changes requested", setup: decided(false), caller: asOwner, do: submitReview,
 			actions: []string{"advisory.submitted_for_review"}, check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if st, _ := f.reviewTasks(t, after); len(st) != 2 || st[0] != "changes_requested" || st[1] != "open" {
 					t.Errorf("tasks %v; each submission opens a new task", st)
 				}
 			}},
-		{name: "resubmit over an approval", setup: decided(true), caller: asOwner, do: submitReview,
+		{name: "R1: resubmit over an approval", setup: decided(true), caller: asOwner, do: submitReview,
 			actions: []string{"advisory.submitted_for_review"}, check: wantReview(advisory.ReviewSubmitted)},
-		{name: "admin refused (INV-REVIEW-3)", setup: lanternDraft, caller: asAdmin, do: submitReview, kind: apperr.Forbidden},
-		{name: "collaborator", setup: lanternDraft, caller: asCollab, do: submitReview, kind: apperr.Forbidden},
-		{name: "stranger", setup: lanternDraft, caller: asStranger, do: submitReview, kind: apperr.NotFound},
-		{name: "already submitted", setup: submitted, caller: asOwner, do: submitReview, kind: apperr.Conflict},
-		{name: "published", setup: lanternPublished, caller: asOwner, do: submitReview, kind: apperr.Conflict},
-		{name: "triage", setup: lanternTriage, caller: asOwner, do: submitReview, kind: apperr.Conflict},
-		{name: "GHSA-linked", setup: with(lanternDraft, `UPDATE advisories SET kind = 'ghsa_linked', ghsa_id = 'GHSA-aaaa-bbbb-cccc' WHERE id = $1`),
+		{name: "R1: admin refused (INV-REVIEW-3)", setup: lanternDraft, caller: asAdmin, do: submitReview, kind: apperr.Forbidden},
+		{name: "R1: collaborator refused", setup: lanternDraft, caller: asCollab, do: submitReview, kind: apperr.Forbidden},
+		{name: "R1: stranger refused", setup: lanternDraft, caller: asStranger, do: submitReview, kind: apperr.NotFound},
+		{name: "R1: already submitted refused", setup: submitted, caller: asOwner, do: submitReview, kind: apperr.Conflict},
+		{name: "R1: published refused", setup: lanternPublished, caller: asOwner, do: submitReview, kind: apperr.Conflict},
+		{name: "R1: triage refused", setup: lanternTriage, caller: asOwner, do: submitReview, kind: apperr.Conflict},
+		{name: "R1: GHSA-linked refused", setup: with(lanternDraft, `UPDATE advisories SET kind = 'ghsa_linked', ghsa_id = 'GHSA-aaaa-bbbb-cccc' WHERE id = $1`),
 			caller: asOwner, do: submitReview, kind: apperr.Conflict},
 	})
 }
@@ -152,51 +154,120 @@ func TestDecideReview(t *testing.T) {
 	}
 	runUseCases(t, f, []useCase{
 		// R2
-		{name: "approve", setup: submitted, caller: asAdmin, do: decide(true, "Looks good."),
+		{name: "R2: approve", setup: submitted, caller: asAdmin, do: decide(true, "Looks good."),
 			actions: []string{"advisory.review_approved", "review.task_status_changed", "comment.created"},
 			check:   both(wantReview(advisory.ReviewApproved), decidedTask("approved"))},
-		{name: "approve without notes", setup: submitted, caller: asAdmin, do: decide(true, ""),
+		{name: "R2: approve without notes", setup: submitted, caller: asAdmin, do: decide(true, ""),
 			actions: []string{"advisory.review_approved", "review.task_status_changed"}, check: wantReview(advisory.ReviewApproved)},
-		{name: "approve, owner", setup: submitted, caller: asOwner, do: decide(true, ""), kind: apperr.Forbidden},
-		{name: "approve, not submitted", setup: lanternDraft, caller: asAdmin, do: decide(true, ""), kind: apperr.Conflict},
+		{name: "R2: approve, owner refused", setup: submitted, caller: asOwner, do: decide(true, ""), kind: apperr.Forbidden},
+		{name: "R2: approve, not submitted refused", setup: lanternDraft, caller: asAdmin, do: decide(true, ""), kind: apperr.Conflict},
 		// R3
-		{name: "request changes", setup: submitted, caller: asAdmin, do: decide(false, "Add the affected versions."),
+		{name: "R3: request changes", setup: submitted, caller: asAdmin, do: decide(false, "Add the affected versions."),
 			actions: []string{"advisory.review_changes_requested", "review.task_status_changed", "comment.created"},
 			check:   both(wantReview(advisory.ReviewChangesRequested), decidedTask("changes_requested"))},
-		{name: "request changes, collaborator", setup: submitted, caller: asCollab, do: decide(false, ""), kind: apperr.Forbidden},
-		{name: "request changes, already approved", setup: decided(true), caller: asAdmin, do: decide(false, ""), kind: apperr.Conflict},
+		{name: "R3: request changes, collaborator refused", setup: submitted, caller: asCollab, do: decide(false, ""), kind: apperr.Forbidden},
+		{name: "R3: request changes, already approved refused (§3.2)", setup: decided(true), caller: asAdmin, do: decide(false, ""), kind: apperr.Conflict},
 	})
 }
 
+// newestTaskRv is the id of a's newest review task.
+func (f *advFixture) newestTaskRv(t *testing.T, a *advisory.Advisory) int64 {
+	t.Helper()
+	var id int64
+	f.exec(t, func(tx *postgres.DB) error {
+		return tx.QueryRow(f.sys, `SELECT max(id) FROM review_tasks WHERE advisory_id = $1`, a.ID).Scan(&id)
+	})
+	return id
+}
+
+// actionsSinceRv are the audit actions of a after the first n rows.
+func (f *advFixture) actionsSinceRv(t *testing.T, a *advisory.Advisory, n int) []string {
+	t.Helper()
+	out := []string{}
+	for _, r := range f.audits(t, a)[n:] {
+		out = append(out, r.Action)
+	}
+	return out
+}
+
+// TestDecideReviewTask is the dashboard's decision on one task (R2, R3 by
+// task id; §3.2: decided tasks are terminal).
 func TestDecideReviewTask(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
 	ctx := context.Background()
-	a := submitted(t, f)
-	var taskID int64
-	f.exec(t, func(tx *postgres.DB) error {
-		return tx.QueryRow(f.sys, `SELECT id FROM review_tasks WHERE advisory_id = $1`, a.ID).Scan(&taskID)
+	refused := func(name string, setup setupFn, c func(*advFixture) app.Caller, taskOffset int64, kind apperr.Kind) {
+		t.Run(name, func(t *testing.T) {
+			a := setup(t, f)
+			n, before := len(f.audits(t, a)), f.reload(t, a)
+			_, err := f.svc.DecideReviewTask(ctx, c(f), f.newestTaskRv(t, a)+taskOffset, app.ReviewDecision{Approve: true, Notes: "ok"})
+			if apperr.KindOf(err) != kind {
+				t.Fatalf("error %v, want kind %v", err, kind)
+			}
+			if got := f.actionsSinceRv(t, a, n); len(got) != 0 {
+				t.Errorf("refused decision wrote %v", got)
+			}
+			if diff := cmp.Diff(before, f.reload(t, a)); diff != "" {
+				t.Errorf("refused decision changed the row (-before +after):\n%s", diff)
+			}
+		})
+	}
+	refused("R2: dashboard decision, owner refused", submitted, asOwner, 0, apperr.Forbidden)
+	refused("R2: dashboard decision, collaborator refused", submitted, asCollab, 0, apperr.Forbidden)
+	refused("R2: dashboard decision, stranger refused", submitted, asStranger, 0, apperr.NotFound)
+	refused("R2: dashboard decision, unknown task refused", submitted, asAdmin, 1000, apperr.NotFound)
+	refused("R2: dashboard decision on an approved task refused (§3.2)", decided(true), asAdmin, 0, apperr.Conflict)
+	refused("R3: dashboard decision on a changes_requested task refused (§3.2)", decided(false), asAdmin, 0, apperr.Conflict)
+	// The dashboard is admin-only: a non-admin is forbidden whatever the
+	// task's state (permissions §12).
+	refused("R3: dashboard decision on a decided task, owner refused as forbidden", decided(false), asOwner, 0, apperr.Forbidden)
+	refused("R3: dashboard decision on a withdrawn task refused (§3.2)", func(t *testing.T, f *advFixture) *advisory.Advisory {
+		a := submitted(t, f)
+		if _, err := f.svc.WithdrawReview(ctx, f.owner, a.AdvisoryID); err != nil {
+			t.Fatal(err)
+		}
+		return f.reload(t, a)
+	}, asAdmin, 0, apperr.Conflict)
+
+	t.Run("R2: dashboard approval", func(t *testing.T) {
+		a := submitted(t, f)
+		taskID, n := f.newestTaskRv(t, a), len(f.audits(t, a))
+		view, err := f.svc.DecideReviewTask(ctx, f.admin, taskID, app.ReviewDecision{Approve: true, Notes: " ok "})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := view.Task
+		if view.People.Emails[f.owner.UserID] == "" || view.People.Emails[f.admin.UserID] == "" || !view.People.ShowEmails {
+			t.Errorf("people %+v", view.People)
+		}
+		if got.ID != taskID || got.Status != advisory.ReviewTaskApproved || got.ReviewerID != f.admin.UserID || got.SubmittedByID != f.owner.UserID ||
+			got.DecisionNotes != "ok" || got.DecidedAt == nil || got.AdvisoryID != a.AdvisoryID {
+			t.Errorf("decided task %+v", got)
+		}
+		if diff := cmp.Diff([]string{"advisory.review_approved", "review.task_status_changed", "comment.created"}, f.actionsSinceRv(t, a, n)); diff != "" {
+			t.Errorf("audit rows (-want +got):\n%s", diff)
+		}
+		if after := f.reload(t, a); after.ReviewStatus != advisory.ReviewApproved {
+			t.Errorf("review %q, want approved", after.ReviewStatus)
+		}
 	})
-	if _, err := f.svc.DecideReviewTask(ctx, f.owner, taskID, app.ReviewDecision{Approve: true}); apperr.KindOf(err) != apperr.Forbidden {
-		t.Errorf("owner decision: %v, want forbidden", err)
-	}
-	if _, err := f.svc.DecideReviewTask(ctx, f.admin, taskID+1000, app.ReviewDecision{Approve: true}); apperr.KindOf(err) != apperr.NotFound {
-		t.Errorf("unknown task: %v, want not found", err)
-	}
-	view, err := f.svc.DecideReviewTask(ctx, f.admin, taskID, app.ReviewDecision{Approve: true, Notes: " ok "})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := view.Task
-	if view.People.Emails[f.owner.UserID] == "" || view.People.Emails[f.admin.UserID] == "" || !view.People.ShowEmails {
-		t.Errorf("people %+v", view.People)
-	}
-	if got.Status != advisory.ReviewTaskApproved || got.ReviewerID != f.admin.UserID || got.DecisionNotes != "ok" || got.DecidedAt == nil || got.AdvisoryID != a.AdvisoryID {
-		t.Errorf("decided task %+v", got)
-	}
-	if _, err := f.svc.DecideReviewTask(ctx, f.admin, taskID, app.ReviewDecision{}); apperr.KindOf(err) != apperr.Conflict {
-		t.Errorf("second decision: %v, want conflict (decided tasks are terminal)", err)
-	}
+	t.Run("R3: dashboard request changes without notes", func(t *testing.T) {
+		a := submitted(t, f)
+		taskID, n := f.newestTaskRv(t, a), len(f.audits(t, a))
+		view, err := f.svc.DecideReviewTask(ctx, f.admin, taskID, app.ReviewDecision{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if view.Task.Status != advisory.ReviewTaskChangesRequested || view.Task.DecisionNotes != "" {
+			t.Errorf("decided task %+v", view.Task)
+		}
+		if diff := cmp.Diff([]string{"advisory.review_changes_requested", "review.task_status_changed"}, f.actionsSinceRv(t, a, n)); diff != "" {
+			t.Errorf("audit rows (-want +got):\n%s", diff)
+		}
+		if after := f.reload(t, a); after.ReviewStatus != advisory.ReviewChangesRequested {
+			t.Errorf("review %q, want changes_requested", after.ReviewStatus)
+		}
+	})
 }
 
 func TestWithdrawReopenRevokeReview(t *testing.T) {
@@ -216,7 +287,7 @@ func TestWithdrawReopenRevokeReview(t *testing.T) {
 	approvedPublished := with(decided(true), `UPDATE advisories SET state = 'published', published_at = now() WHERE id = $1`)
 	runUseCases(t, f, []useCase{
 		// R4
-		{name: "withdraw, owner", setup: submitted, caller: asOwner, do: withdraw,
+		{name: "R4: withdraw, owner", setup: submitted, caller: asOwner, do: withdraw,
 			actions: []string{"advisory.review_withdrawn", "review.task_status_changed"},
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				wantReview(advisory.ReviewNone)(t, f, before, after)
@@ -224,23 +295,23 @@ func TestWithdrawReopenRevokeReview(t *testing.T) {
 					t.Errorf("tasks %v, want [withdrawn]", st)
 				}
 			}},
-		{name: "withdraw, admin refused (INV-REVIEW-3)", setup: submitted, caller: asAdmin, do: withdraw, kind: apperr.Forbidden},
-		{name: "withdraw, collaborator", setup: submitted, caller: asCollab, do: withdraw, kind: apperr.Forbidden},
-		{name: "withdraw, not submitted", setup: lanternDraft, caller: asOwner, do: withdraw, kind: apperr.Conflict},
+		{name: "R4: withdraw, admin refused (INV-REVIEW-3)", setup: submitted, caller: asAdmin, do: withdraw, kind: apperr.Forbidden},
+		{name: "R4: withdraw, collaborator refused", setup: submitted, caller: asCollab, do: withdraw, kind: apperr.Forbidden},
+		{name: "R4: withdraw, not submitted refused", setup: lanternDraft, caller: asOwner, do: withdraw, kind: apperr.Conflict},
 		// R5
-		{name: "reopen review, owner", setup: decided(false), caller: asOwner, do: reopen,
+		{name: "R5: reopen review, owner", setup: decided(false), caller: asOwner, do: reopen,
 			actions: []string{"advisory.state_changed"}, check: wantReview(advisory.ReviewNone)},
-		{name: "reopen review, admin", setup: decided(false), caller: asAdmin, do: reopen,
+		{name: "R5: reopen review, admin", setup: decided(false), caller: asAdmin, do: reopen,
 			actions: []string{"advisory.state_changed"}, check: wantReview(advisory.ReviewNone)},
-		{name: "reopen review, collaborator", setup: decided(false), caller: asCollab, do: reopen, kind: apperr.Forbidden},
-		{name: "reopen review, approved", setup: decided(true), caller: asOwner, do: reopen, kind: apperr.Conflict},
+		{name: "R5: reopen review, collaborator refused", setup: decided(false), caller: asCollab, do: reopen, kind: apperr.Forbidden},
+		{name: "R5: reopen review, approved refused", setup: decided(true), caller: asOwner, do: reopen, kind: apperr.Conflict},
 		// R6
-		{name: "revoke, admin", setup: decided(true), caller: asAdmin, do: revoke("Missing CVSS rationale."),
+		{name: "R6: revoke, admin", setup: decided(true), caller: asAdmin, do: revoke("Missing CVSS rationale."),
 			actions: []string{"advisory.review_approval_revoked", "comment.created"}, check: wantReview(advisory.ReviewNone)},
-		{name: "revoke, published, no reason", setup: approvedPublished, caller: asAdmin, do: revoke(""),
+		{name: "R6: revoke, published, no reason", setup: approvedPublished, caller: asAdmin, do: revoke(""),
 			actions: []string{"advisory.review_approval_revoked"}, check: wantReview(advisory.ReviewNone)},
-		{name: "revoke, owner", setup: decided(true), caller: asOwner, do: revoke(""), kind: apperr.Forbidden},
-		{name: "revoke, not approved", setup: submitted, caller: asAdmin, do: revoke(""), kind: apperr.Conflict},
+		{name: "R6: revoke, owner refused", setup: decided(true), caller: asOwner, do: revoke(""), kind: apperr.Forbidden},
+		{name: "R6: revoke, not approved refused", setup: submitted, caller: asAdmin, do: revoke(""), kind: apperr.Conflict},
 	})
 }
 

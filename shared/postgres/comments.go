@@ -198,3 +198,14 @@ func (db *DB) MentionCandidates(ctx context.Context, emails, localParts []string
 		return p, r.Scan(&p.ID, &p.Email, &p.DisplayName)
 	})
 }
+
+// CommentsLockReason returns the stored (redacted) reason of the comment
+// lock on the advisory with internal id advisoryPK, "" when none; the
+// unlock audits it as previous_reason (lifecycle K2).
+func (db *DB) CommentsLockReason(ctx context.Context, advisoryPK int64) (string, error) {
+	var reason string
+	if err := db.QueryRow(ctx, `SELECT comments_lock_reason FROM advisories WHERE id = $1`, advisoryPK).Scan(&reason); err != nil {
+		return "", fmt.Errorf("comments lock reason: %w", err)
+	}
+	return reason, nil
+}

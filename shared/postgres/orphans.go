@@ -11,35 +11,36 @@ import (
 )
 
 // Orphan CVEs and their reassignment tasks (data-model §8, lifecycle §5).
-// cve_id is globally unique; a CVE orphaned again after a reattachment
-// reuses its reassigned row (lifecycle §12).
+// cve_id is unique among live orphans only (partial index
+// orphan_cves_cve_id_live, status <> 'reassigned', migration 00011): a CVE
+// orphaned again after a reattachment gets a new receipt (lifecycle §12).
 
 const orphanSelect = `SELECT id, cve_id, previous_advisory_id, previous_advisory_label, status,
-	unassign_reason, unassigned_at FROM orphan_cves`
+	cause, unassign_reason, unassigned_at FROM orphan_cves`
 
 func scanOrphan(row pgx.Row) (advisory.OrphanCVE, error) {
 	var (
 		o    advisory.OrphanCVE
 		prev *int64
 	)
-	err := row.Scan(&o.ID, &o.CVEID, &prev, &o.PreviousAdvisoryRef, &o.Status, &o.UnassignReason, &o.UnassignedAt)
+	err := row.Scan(&o.ID, &o.CVEID, &prev, &o.PreviousAdvisoryRef, &o.Status, &o.Cause, &o.UnassignReason, &o.UnassignedAt)
 	o.PreviousAdvisoryPK = deref(prev)
 	return o, err
 }
 
 // InsertOrphanCVE records CVE cve as detached from advisory a by actor
-// (O1, O2) and returns the orphan's id. A reassigned orphan row of the same
-// CVE is reopened; an orphan still outstanding is advisory.ErrCVEHeld.
-func (db *DB) InsertOrphanCVE(ctx context.Context, cve advisory.CVEID, a *advisory.Advisory, actor int64, reason string) (int64, error) {
+// for cause (O1, O2; "" is advisory.OrphanCauseManual, which a reopen never
+// reattaches) and returns the new orphan's id. A CVE with a live
+// (unreassigned) orphan already is advisory.ErrCVEHeld.
+func (db *DB) InsertOrphanCVE(ctx context.Context, cve advisory.CVEID, a *advisory.Advisory, actor int64, reason string, cause advisory.OrphanCause) (int64, error) {
+	if cause == "" {
+		cause = advisory.OrphanCauseManual
+	}
 	var id int64
-	err := db.QueryRow(ctx, `INSERT INTO orphan_cves (cve_id, previous_advisory_id, previous_advisory_label, unassigned_by_id, unassign_reason)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (cve_id) DO UPDATE SET status = 'orphaned', previous_advisory_id = EXCLUDED.previous_advisory_id,
-			previous_advisory_label = EXCLUDED.previous_advisory_label, unassigned_by_id = EXCLUDED.unassigned_by_id,
-			unassigned_at = now(), unassign_reason = EXCLUDED.unassign_reason,
-			marked_rejected_by_id = NULL, marked_rejected_at = NULL, marked_rejected_notes = ''
-		WHERE orphan_cves.status = 'reassigned'
-		RETURNING id`, string(cve), a.ID, string(a.AdvisoryID), zeroAsNull(actor), reason).Scan(&id)
+	err := db.QueryRow(ctx, `INSERT INTO orphan_cves (cve_id, previous_advisory_id, previous_advisory_label, unassigned_by_id, unassign_reason, cause)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (cve_id) WHERE status <> 'reassigned' DO NOTHING
+		RETURNING id`, string(cve), a.ID, string(a.AdvisoryID), zeroAsNull(actor), reason, string(cause)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("orphan %s: %w", cve, advisory.ErrCVEHeld)
 	}
