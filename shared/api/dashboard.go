@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eclipse-csi/advisoryhub/shared/access"
 	"github.com/eclipse-csi/advisoryhub/shared/advisory"
 	"github.com/eclipse-csi/advisoryhub/shared/app"
 	"github.com/eclipse-csi/advisoryhub/shared/apperr"
@@ -26,8 +27,8 @@ func (s *server) workflowRoutes() []route {
 	l := s.cfg.Limiter
 	const adv = "/api/advisories/{advisory_id}/"
 	return []route{
-		{"POST", "/api/dashboard/cve/{task_id}/transition/", s.serveCVETransition},
-		{"POST", "/api/dashboard/review/{task_id}/decide/", s.serveReviewDecision},
+		{"POST", "/api/dashboard/cve/{task_id}/transition/", s.adminFirst(s.serveCVETransition)},
+		{"POST", "/api/dashboard/review/{task_id}/decide/", s.adminFirst(s.serveReviewDecision)},
 		{"POST", adv + "submit-review/", s.action("", s.submitReview)},
 		{"POST", adv + "withdraw-review/", s.action("", s.withdrawReview)},
 		{"POST", adv + "reopen-review/", s.action("", s.reopenReview)},
@@ -42,6 +43,19 @@ func (s *server) workflowRoutes() []route {
 		{"POST", adv + "accept-reassignment/", s.action("project", s.acceptReassignment)},
 		{"POST", adv + "lock-comments/", limit(l, "api.lock_comments", RequestRule, s.action("reason", s.lockComments))},
 		{"POST", adv + "unlock-comments/", s.action("", s.unlockComments)},
+	}
+}
+
+// adminFirst refuses a caller without the admin console before serve reads
+// the request: the dashboard is the admins' (permissions §12), and a
+// refused caller learns nothing from the validation of its body
+// (lifecycle §0 item 2). The use case decides again on the locked row.
+func (s *server) adminFirst(serve serveFunc) serveFunc {
+	return func(w http.ResponseWriter, r *http.Request, u *auth.User) error {
+		if err := access.Check(s.cfg.Auth.Caller(r).Subject(), access.CapAdminConsole, access.Target{}); err != nil {
+			return err
+		}
+		return serve(w, r, u)
 	}
 }
 

@@ -33,6 +33,7 @@ func (s *server) routes() []route {
 		{"POST", "/api/admin/maintenance/", s.serveSetMaintenance},
 	}
 	rts = append(rts, s.workflowRoutes()...) // issue 6: review, CVE, requests, dashboard (dashboard.go)
+	rts = append(rts, s.inboxRoutes()...)    // the admin inbox, CVE bans and orphan CVEs (inbox.go)
 	rts = append(rts, s.publicationRoutes()...)
 	rts = append(rts, s.access.commentWriteRoutes()...) // issue 5: comment edit, redaction, history (comments_write.go)
 	rts = append(rts, s.access.invitationRoutes()...)

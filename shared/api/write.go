@@ -219,7 +219,19 @@ func (s *server) dismiss(r *http.Request, c app.Caller, id advisory.ID, reason s
 	return s.cfg.Advisories.Dismiss(r.Context(), c, id, reason)
 }
 
+// reopen asks for a fresh step-up when the reopening is an un-withdrawal
+// (L14 re-publishes; permissions §13), once the caller is known to be
+// allowed.
 func (s *server) reopen(r *http.Request, c app.Caller, id advisory.ID, _ string) (*advisory.Advisory, error) {
+	unwithdraw, err := s.cfg.Advisories.CheckReopen(r.Context(), c, id)
+	if err != nil {
+		return nil, err
+	}
+	if unwithdraw {
+		if err := s.cfg.Auth.RequireStepUp(r.Context()); err != nil {
+			return nil, err
+		}
+	}
 	return s.cfg.Advisories.Reopen(r.Context(), c, id)
 }
 

@@ -29,3 +29,26 @@ func (s *Advisories) CheckWithdraw(ctx context.Context, c Caller, id advisory.ID
 		return authorize(c, a, t, advisory.TransitionWithdraw, access.CapWithdraw)
 	})
 }
+
+// CheckReopen answers, without changing anything, whether c may reopen
+// advisory id now, and whether that reopening is an un-withdrawal (L14),
+// which pushes to the public repository and so needs a fresh step-up
+// (permissions §13). Adapters ask for the step-up only after this passes;
+// Reopen decides again on the locked row.
+func (s *Advisories) CheckReopen(ctx context.Context, c Caller, id advisory.ID) (unwithdraw bool, err error) {
+	err = s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
+		a, err := tx.AdvisoryByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		t, err := visible(ctx, tx, c, a)
+		if err != nil {
+			return err
+		}
+		if unwithdraw = a.State == advisory.StateDismissed && a.DismissedFromState == advisory.StatePublished; unwithdraw {
+			return access.Check(c.Subject(), access.CapUnwithdraw, t)
+		}
+		return authorize(c, a, t, advisory.TransitionReopen, access.ReopenCapability(t))
+	})
+	return unwithdraw, err
+}
