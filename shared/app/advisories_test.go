@@ -219,6 +219,29 @@ func (f *advFixture) audits(t *testing.T, a *advisory.Advisory) []auditRow {
 	return out
 }
 
+// lastAudit is the newest audit row of a with action.
+func (f *advFixture) lastAudit(t *testing.T, a *advisory.Advisory, action string) auditRow {
+	t.Helper()
+	rows := f.audits(t, a)
+	for i := len(rows) - 1; i >= 0; i-- {
+		if rows[i].Action == action {
+			return rows[i]
+		}
+	}
+	t.Fatalf("no %s audit row", action)
+	return auditRow{}
+}
+
+// newActions are the audit actions of a after its first before rows.
+func (f *advFixture) newActions(t *testing.T, a *advisory.Advisory, before int) []string {
+	t.Helper()
+	var out []string
+	for _, r := range f.audits(t, a)[before:] {
+		out = append(out, r.Action)
+	}
+	return out
+}
+
 func (f *advFixture) versionCount(t *testing.T, a *advisory.Advisory) int {
 	t.Helper()
 	var n int
@@ -226,6 +249,18 @@ func (f *advFixture) versionCount(t *testing.T, a *advisory.Advisory) int {
 		return tx.QueryRow(f.sys, `SELECT count(*) FROM advisory_versions WHERE advisory_id = $1`, a.ID).Scan(&n)
 	})
 	return n
+}
+
+// latestVersion is a's newest version.
+func (f *advFixture) latestVersion(t *testing.T, a *advisory.Advisory) advisory.Version {
+	t.Helper()
+	var v advisory.Version
+	f.exec(t, func(tx *postgres.DB) error {
+		var err error
+		v, err = tx.LatestVersion(f.sys, a.ID)
+		return err
+	})
+	return v
 }
 
 // useCase is one call of a service under test.

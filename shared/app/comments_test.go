@@ -366,9 +366,23 @@ func TestLockAndActionNotes(t *testing.T) {
 	}
 }
 
-// lockRv is the K1 (locked) or K2 (!locked) call of a use-case table,
+// thread is a's comment thread as c sees it.
+func thread(t *testing.T, f *advFixture, c app.Caller, a *advisory.Advisory) app.Thread {
+	t.Helper()
+	cs, err := app.NewComments(app.CommentsConfig{DB: f.db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err := cs.List(context.Background(), c, a.AdvisoryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return th
+}
+
+// setLock is the K1 (locked) or K2 (!locked) call of a use-case table,
 // answering the reloaded advisory.
-func lockRv(locked bool, reason string) doFn {
+func setLock(locked bool, reason string) doFn {
 	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
 		cs, err := app.NewComments(app.CommentsConfig{DB: f.db})
 		if err != nil {
@@ -381,23 +395,23 @@ func lockRv(locked bool, reason string) doFn {
 	}
 }
 
-// lockedRv is setup with comments locked by the owner, with a reason
+// commentsLocked is setup with comments locked by the owner, with a reason
 // carrying a secret.
-func lockedRv(setup setupFn) setupFn {
+func commentsLocked(setup setupFn) setupFn {
 	return func(t *testing.T, f *advFixture) *advisory.Advisory {
 		t.Helper()
 		a := setup(t, f)
-		if _, err := lockRv(true, secretReasonRv)(context.Background(), f, f.owner, a); err != nil {
+		if _, err := setLock(true, secretReason)(context.Background(), f, f.owner, a); err != nil {
 			t.Fatal(err)
 		}
 		return f.reload(t, a)
 	}
 }
 
-const secretReasonRv = "heated; token ghp_abcdefghijklmnopqrstuvwxyz0123"
+const secretReason = "heated; token ghp_abcdefghijklmnopqrstuvwxyz0123"
 
-// lockRowRv reads the stored lock columns of a.
-func (f *advFixture) lockRowRv(t *testing.T, a *advisory.Advisory) (by int64, at bool, reason string) {
+// lockRow reads the stored lock columns of a.
+func (f *advFixture) lockRow(t *testing.T, a *advisory.Advisory) (by int64, at bool, reason string) {
 	t.Helper()
 	f.exec(t, func(tx *postgres.DB) error {
 		return tx.QueryRow(f.sys, `SELECT COALESCE(comments_locked_by_id, 0), comments_locked_at IS NOT NULL, comments_lock_reason
@@ -413,81 +427,66 @@ func (f *advFixture) lockRowRv(t *testing.T, a *advisory.Advisory) (by int64, at
 func TestCommentLockRows(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
-	lastMeta := func(t *testing.T, f *advFixture, a *advisory.Advisory, action string) map[string]any {
-		t.Helper()
-		rows := f.audits(t, a)
-		for i := len(rows) - 1; i >= 0; i-- {
-			if rows[i].Action == action {
-				return rows[i].Metadata
-			}
-		}
-		t.Fatalf("no %s row", action)
-		return nil
-	}
-	lockedBy := func(who func(*advFixture) app.Caller, wantReason string) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	lockedBy := func(who func(*advFixture) app.Caller, wantReason string) checkFn {
 		return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			t.Helper()
-			by, at, reason := f.lockRowRv(t, after)
+			by, at, reason := f.lockRow(t, after)
 			if !after.CommentsLocked || by != who(f).UserID || !at || reason != wantReason {
 				t.Errorf("locked %v by %d (at set %v) reason %q; want locked by %d, reason %q", after.CommentsLocked, by, at, reason, who(f).UserID, wantReason)
 			}
-			if m := lastMeta(t, f, after, "advisory.comments_locked"); m["reason"] != wantReason {
+			if m := f.lastAudit(t, after, "advisory.comments_locked").Metadata; m["reason"] != wantReason {
 				t.Errorf("advisory.comments_locked metadata %v, want reason %q", m, wantReason)
 			}
 		}
 	}
 	unlocked := func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		t.Helper()
-		by, at, reason := f.lockRowRv(t, after)
+		by, at, reason := f.lockRow(t, after)
 		if after.CommentsLocked || by != 0 || at || reason != "" {
 			t.Errorf("after unlock: locked %v by %d at %v reason %q; want all cleared", after.CommentsLocked, by, at, reason)
 		}
-		m := lastMeta(t, f, after, "advisory.comments_unlocked")
+		m := f.lastAudit(t, after, "advisory.comments_unlocked").Metadata
 		if p, _ := m["previous_reason"].(string); !strings.Contains(p, "heated") || strings.Contains(p, "ghp_") {
 			t.Errorf("advisory.comments_unlocked metadata %v, want the redacted previous_reason", m)
 		}
 	}
 	runUseCases(t, f, []useCase{
-		{name: "K1: owner locks with a reason", setup: lanternDraft, caller: asOwner, do: lockRv(true, "  "+secretReasonRv+" "),
+		{name: "K1: owner locks with a reason", setup: lanternDraft, caller: asOwner, do: setLock(true, "  "+secretReason+" "),
 			actions: []string{"advisory.comments_locked", "comment.created"},
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-				_, _, reason := f.lockRowRv(t, after)
+				_, _, reason := f.lockRow(t, after)
 				if !strings.Contains(reason, "heated") || strings.Contains(reason, "ghp_") {
 					t.Fatalf("stored reason %q, want it redacted (permissions §13)", reason)
 				}
 				lockedBy(asOwner, reason)(t, f, before, after)
 				// The note is public (viewer sees it) and was posted although
 				// the lock now refuses the viewer (it bypasses the lock).
-				cs, err := app.NewComments(app.CommentsConfig{DB: f.db})
-				if err != nil {
-					t.Fatal(err)
-				}
-				th, err := cs.List(context.Background(), f.viewer, after.AdvisoryID)
-				if err != nil || !th.Locked || th.CanComment || len(th.Comments) != 1 {
-					t.Fatalf("viewer's thread %+v (%v); want locked, one public note", th, err)
+				th := thread(t, f, f.viewer, after)
+				if !th.Locked || th.CanComment || len(th.Comments) != 1 {
+					t.Fatalf("viewer's thread %+v; want locked, one public note", th)
 				}
 				if n := th.Comments[0]; n.Internal || n.AuthorID != f.owner.UserID || n.Body != reason {
 					t.Errorf("lock note %+v", n)
 				}
 			}},
-		{name: "K1: admin locks without a reason, no note", setup: lanternDraft, caller: asAdmin, do: lockRv(true, "   "),
+		{name: "K1: admin locks without a reason, no note", setup: lanternDraft, caller: asAdmin, do: setLock(true, "   "),
 			actions: []string{"advisory.comments_locked"}, check: lockedBy(asAdmin, "")},
 		{name: "K1: owner locks a dismissed advisory (any state)", setup: dismissedFrom(lanternDraft, "draft"), caller: asOwner,
-			do: lockRv(true, ""), actions: []string{"advisory.comments_locked"}, check: lockedBy(asOwner, "")},
-		{name: "K1: owner locks a triage report", setup: lanternTriage, caller: asOwner, do: lockRv(true, "spam"),
+			do: setLock(true, ""), actions: []string{"advisory.comments_locked"}, check: lockedBy(asOwner, "")},
+		{name: "K1: owner locks a triage report", setup: lanternTriage, caller: asOwner, do: setLock(true, "spam"),
 			actions: []string{"advisory.comments_locked", "comment.created"}, check: lockedBy(asOwner, "spam")},
-		{name: "K1: collaborator refused", setup: lanternDraft, caller: asCollab, do: lockRv(true, "x"), kind: apperr.Forbidden},
-		{name: "K1: viewer refused", setup: lanternDraft, caller: asViewer, do: lockRv(true, "x"), kind: apperr.Forbidden},
-		{name: "K1: stranger refused", setup: lanternDraft, caller: asStranger, do: lockRv(true, "x"), kind: apperr.NotFound},
-		{name: "K1: already locked refused", setup: lockedRv(lanternDraft), caller: asOwner, do: lockRv(true, "again"), kind: apperr.Conflict},
-		{name: "K1: already locked, collaborator refused", setup: lockedRv(lanternDraft), caller: asCollab, do: lockRv(true, ""), kind: apperr.Forbidden},
+		{name: "K1: collaborator refused", setup: lanternDraft, caller: asCollab, do: setLock(true, "x"), kind: apperr.Forbidden},
+		{name: "K1: viewer refused", setup: lanternDraft, caller: asViewer, do: setLock(true, "x"), kind: apperr.Forbidden},
+		{name: "K1: stranger refused", setup: lanternDraft, caller: asStranger, do: setLock(true, "x"), kind: apperr.NotFound},
+		{name: "K1: already locked refused", setup: commentsLocked(lanternDraft), caller: asOwner, do: setLock(true, "again"), kind: apperr.Conflict},
+		{name: "K1: already locked, collaborator refused", setup: commentsLocked(lanternDraft), caller: asCollab, do: setLock(true, ""), kind: apperr.Forbidden},
 
-		{name: "K2: owner unlocks", setup: lockedRv(lanternDraft), caller: asOwner, do: lockRv(false, ""),
+		{name: "K2: owner unlocks", setup: commentsLocked(lanternDraft), caller: asOwner, do: setLock(false, ""),
 			actions: []string{"advisory.comments_unlocked"}, check: unlocked},
-		{name: "K2: admin unlocks, a reason is ignored", setup: lockedRv(lanternDraft), caller: asAdmin, do: lockRv(false, "done"),
+		{name: "K2: admin unlocks, a reason is ignored", setup: commentsLocked(lanternDraft), caller: asAdmin, do: setLock(false, "done"),
 			actions: []string{"advisory.comments_unlocked"}, check: unlocked},
-		{name: "K2: collaborator refused", setup: lockedRv(lanternDraft), caller: asCollab, do: lockRv(false, ""), kind: apperr.Forbidden},
-		{name: "K2: viewer refused", setup: lockedRv(lanternDraft), caller: asViewer, do: lockRv(false, ""), kind: apperr.Forbidden},
-		{name: "K2: not locked refused", setup: lanternDraft, caller: asOwner, do: lockRv(false, ""), kind: apperr.Conflict},
+		{name: "K2: collaborator refused", setup: commentsLocked(lanternDraft), caller: asCollab, do: setLock(false, ""), kind: apperr.Forbidden},
+		{name: "K2: viewer refused", setup: commentsLocked(lanternDraft), caller: asViewer, do: setLock(false, ""), kind: apperr.Forbidden},
+		{name: "K2: not locked refused", setup: lanternDraft, caller: asOwner, do: setLock(false, ""), kind: apperr.Conflict},
 	})
 }

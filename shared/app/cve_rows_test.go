@@ -21,7 +21,7 @@ func TestCVERowsThroughPublication(t *testing.T) {
 	f := newPubFixture(t)
 	ctx := context.Background()
 
-	cveBearingCv := func(t *testing.T) *advisory.Advisory {
+	cveBearing := func(t *testing.T) *advisory.Advisory {
 		t.Helper()
 		a := f.draft(t, "jetty", f.jettyOwner) // mature publisher: no review needed
 		content := goodContent()
@@ -31,7 +31,7 @@ func TestCVERowsThroughPublication(t *testing.T) {
 		}
 		return f.reload(t, a)
 	}
-	runLatestCv := func(t *testing.T, a *advisory.Advisory) publication.Task {
+	runLatest := func(t *testing.T, a *advisory.Advisory) publication.Task {
 		t.Helper()
 		task := f.latestTask(t, a)
 		if err := f.run(t, f.pubs, task); err != nil {
@@ -43,7 +43,7 @@ func TestCVERowsThroughPublication(t *testing.T) {
 		}
 		return done
 	}
-	hasCVEArtifactCv := func(task publication.Task) bool {
+	hasCVEArtifact := func(task publication.Task) bool {
 		for _, art := range task.Artifacts {
 			if art.Kind == publication.KindCVE {
 				return true
@@ -52,7 +52,7 @@ func TestCVERowsThroughPublication(t *testing.T) {
 		return false
 	}
 
-	a := cveBearingCv(t)
+	a := cveBearing(t)
 	var cve advisory.CVEID
 	t.Run("C2: a publish right after the reservation exports the CVE (lifecycle §12)", func(t *testing.T) {
 		if _, err := f.svc.RequestCVE(ctx, f.jettyOwner, a.AdvisoryID); err != nil {
@@ -67,7 +67,7 @@ func TestCVERowsThroughPublication(t *testing.T) {
 		if task.VersionNumber != f.versionCount(t, a) {
 			t.Errorf("task pins version %d of %d", task.VersionNumber, f.versionCount(t, a))
 		}
-		if done := runLatestCv(t, a); !hasCVEArtifactCv(done) {
+		if done := runLatest(t, a); !hasCVEArtifact(done) {
 			t.Errorf("artifacts %+v; want the CVE record", done.Artifacts)
 		}
 	})
@@ -79,27 +79,27 @@ func TestCVERowsThroughPublication(t *testing.T) {
 		if _, err := f.svc.Withdraw(ctx, f.jettyOwner, a.AdvisoryID, "Duplicate of another advisory."); err != nil {
 			t.Fatal(err)
 		}
-		runLatestCv(t, a)
+		runLatest(t, a)
 		after := f.reload(t, a)
 		if after.State != advisory.StateDismissed || after.AssignedCVEID != "" || after.RepublishRequired {
 			t.Errorf("state %s cve %q republish %v", after.State, after.AssignedCVEID, after.RepublishRequired)
 		}
-		if o := f.orphansCv(t, cve); len(o) != 1 || o[0].Status != "orphaned" || o[0].Cause != "withdrawal" {
+		if o := f.orphans(t, cve); len(o) != 1 || o[0].Status != "orphaned" || o[0].Cause != "withdrawal" {
 			t.Errorf("orphans %+v; want one orphaned withdrawal receipt", o)
 		}
-		if m := lastAuditCv(t, f.advFixture, a, "cve.unassigned").Metadata; m["orphan_id"] == nil || m["cve_id"] != string(cve) {
+		if m := f.lastAudit(t, a, "cve.unassigned").Metadata; m["orphan_id"] == nil || m["cve_id"] != string(cve) {
 			t.Errorf("cve.unassigned metadata %v", m)
 		}
 	})
 
 	t.Run("O2: withdrawal without a CVE, refused: no orphan", func(t *testing.T) {
-		b := cveBearingCv(t)
+		b := cveBearing(t)
 		f.publish(t, f.jettyOwner, b)
-		runLatestCv(t, b)
+		runLatest(t, b)
 		if _, err := f.svc.Withdraw(ctx, f.jettyOwner, b.AdvisoryID, "Not a vulnerability."); err != nil {
 			t.Fatal(err)
 		}
-		runLatestCv(t, b)
+		runLatest(t, b)
 		if got := f.actions(t, b, "cve."); len(got) != 0 {
 			t.Errorf("CVE audits %v, want none", got)
 		}
@@ -116,14 +116,14 @@ func TestCVERowsThroughPublication(t *testing.T) {
 		if got := f.newActions(t, a, n); !sameActions(got, "cve.reassigned_from_orphan", "advisory.reopened", "publication.export_started") {
 			t.Errorf("audits %v", got)
 		}
-		if m := lastAuditCv(t, f.advFixture, a, "advisory.reopened").Metadata; m["orphan_disposition"] != app.DispositionReassignedDirect {
+		if m := f.lastAudit(t, a, "advisory.reopened").Metadata; m["orphan_disposition"] != app.DispositionReassignedDirect {
 			t.Errorf("advisory.reopened metadata %v", m)
 		}
-		if f.latestCVECv(t, a) != cve {
+		if f.latestVersion(t, a).Payload.AssignedCVEID != cve {
 			t.Error("the un-withdraw version does not carry the reattached CVE (lifecycle §12)")
 		}
-		done := runLatestCv(t, a)
-		if got := f.reload(t, a); got.State != advisory.StatePublished || !hasCVEArtifactCv(done) {
+		done := runLatest(t, a)
+		if got := f.reload(t, a); got.State != advisory.StatePublished || !hasCVEArtifact(done) {
 			t.Errorf("after un-withdraw: state %s, artifacts %+v", got.State, done.Artifacts)
 		}
 	})
@@ -132,18 +132,18 @@ func TestCVERowsThroughPublication(t *testing.T) {
 		if _, err := f.svc.Withdraw(ctx, f.jettyOwner, a.AdvisoryID, "Withdrawn again."); err != nil {
 			t.Fatal(err)
 		}
-		runLatestCv(t, a)
+		runLatest(t, a)
 		if got := f.reload(t, a); got.State != advisory.StateDismissed || got.AssignedCVEID != "" {
 			t.Errorf("state %s cve %q", got.State, got.AssignedCVEID)
 		}
-		o := f.orphansCv(t, cve)
+		o := f.orphans(t, cve)
 		if len(o) != 2 || o[0].Status != "reassigned" || o[1].Status != "orphaned" || o[1].Cause != "withdrawal" {
 			t.Errorf("orphans %+v; want the reassigned receipt kept and a new orphaned one", o)
 		}
 	})
 
 	t.Run("T1: un-withdraw of a rejected receipt queues the admin task with its audit row (lifecycle §12 parity with L13)", func(t *testing.T) {
-		o := f.orphansCv(t, cve)
+		o := f.orphans(t, cve)
 		live := o[len(o)-1]
 		if err := f.svc.MarkOrphanRejected(ctx, f.admin, live.ID, "Rejected at cve.org."); err != nil {
 			t.Fatal(err)
@@ -155,7 +155,7 @@ func TestCVERowsThroughPublication(t *testing.T) {
 		if got := f.newActions(t, a, n); !sameActions(got, "cve.orphan_reassignment_requested", "advisory.reopened", "publication.export_started") {
 			t.Errorf("audits %v", got)
 		}
-		r := lastAuditCv(t, f.advFixture, a, "cve.orphan_reassignment_requested")
+		r := f.lastAudit(t, a, "cve.orphan_reassignment_requested")
 		if r.Metadata["orphan_id"] != float64(live.ID) || r.Metadata["orphan_status"] != "marked_rejected" || r.ActorID != f.jettyOwner.UserID {
 			t.Errorf("cve.orphan_reassignment_requested %+v", r)
 		}

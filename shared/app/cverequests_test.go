@@ -105,68 +105,26 @@ func reserved(setup setupFn) setupFn {
 	}
 }
 
-// latestCVECv is the assigned_cve_id of a's newest version: what a publish
-// pinned now would export (lifecycle §12: every write of assigned_cve_id
-// appends a version in the same transaction).
-func (f *advFixture) latestCVECv(t *testing.T, a *advisory.Advisory) advisory.CVEID {
+// versionedCVE checks that the newest version records the advisory's
+// live CVE: what a publish pinned now would export (lifecycle §12: every
+// write of assigned_cve_id appends a version in the same transaction;
+// INV-VERSION-1).
+func versionedCVE(t *testing.T, f *advFixture, after *advisory.Advisory) {
 	t.Helper()
-	var v advisory.Version
-	f.exec(t, func(tx *postgres.DB) error {
-		var err error
-		v, err = tx.LatestVersion(f.sys, a.ID)
-		return err
-	})
-	return v.Payload.AssignedCVEID
-}
-
-// versionedCVECv checks that the newest version records the advisory's
-// live CVE (lifecycle §12, INV-VERSION-1).
-func versionedCVECv(t *testing.T, f *advFixture, after *advisory.Advisory) {
-	t.Helper()
-	if got := f.latestCVECv(t, after); got != after.AssignedCVEID {
+	if got := f.latestVersion(t, after).Payload.AssignedCVEID; got != after.AssignedCVEID {
 		t.Errorf("latest version assigned_cve_id %q, live %q; want them equal (lifecycle §12)", got, after.AssignedCVEID)
 	}
 }
 
-// lastAuditCv is the newest audit row of a with action.
-func lastAuditCv(t *testing.T, f *advFixture, a *advisory.Advisory, action string) auditRow {
-	t.Helper()
-	rows := f.audits(t, a)
-	for i := len(rows) - 1; i >= 0; i-- {
-		if rows[i].Action == action {
-			return rows[i]
-		}
-	}
-	t.Fatalf("no %s audit row", action)
-	return auditRow{}
-}
-
-// actionNoteCv checks the action note the call posted: its kind and
+// wantNoteKind checks the action note the call posted: its kind and
 // visibility (lifecycle §0 item 5).
-func actionNoteCv(kind string, internal bool) func(t *testing.T, f *advFixture, after *advisory.Advisory) {
-	return func(t *testing.T, f *advFixture, after *advisory.Advisory) {
+func wantNoteKind(kind string, internal bool) checkFn {
+	return func(t *testing.T, f *advFixture, _, after *advisory.Advisory) {
 		t.Helper()
-		m := lastAuditCv(t, f, after, "comment.created").Metadata
+		m := f.lastAudit(t, after, "comment.created").Metadata
 		if m["action_note"] != kind || m["is_internal"] != internal {
 			t.Errorf("action note %v; want kind %s, is_internal %v", m, kind, internal)
 		}
-	}
-}
-
-// checksCv runs several checks of a use case.
-func checksCv(fns ...func(t *testing.T, f *advFixture, before, after *advisory.Advisory)) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-		t.Helper()
-		for _, fn := range fns {
-			fn(t, f, before, after)
-		}
-	}
-}
-
-func afterCv(fn func(t *testing.T, f *advFixture, after *advisory.Advisory)) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-	return func(t *testing.T, f *advFixture, _, after *advisory.Advisory) {
-		t.Helper()
-		fn(t, f, after)
 	}
 }
 
@@ -178,14 +136,14 @@ func TestRequestCVE(t *testing.T) {
 	rejected := with(queued(lanternDraft), `UPDATE cve_requests SET status = 'rejected', notes = 'no', finished_at = now() WHERE advisory_id = $1`)
 	requested := func(t *testing.T, f *advFixture, _, after *advisory.Advisory) {
 		t.Helper()
-		m := lastAuditCv(t, f, after, "cve.requested").Metadata
+		m := f.lastAudit(t, after, "cve.requested").Metadata
 		if m["task_id"] != float64(f.newestCVETaskID(after)) || m["status"] != "queued" {
 			t.Errorf("cve.requested metadata %v; want task_id and status queued", m)
 		}
 	}
 	runUseCases(t, f, []useCase{
 		{name: "C1: owner, draft", setup: lanternDraft, caller: asOwner, do: requestCVE, actions: []string{"cve.requested"},
-			check: checksCv(wantTasks("queued:"), requested)},
+			check: checkAll(wantTasks("queued:"), requested)},
 		{name: "C1: owner, published", setup: lanternPublished, caller: asOwner, do: requestCVE, actions: []string{"cve.requested"}, check: wantTasks("queued:")},
 		{name: "C1: admin", setup: lanternDraft, caller: asAdmin, do: requestCVE, actions: []string{"cve.requested"}},
 		{name: "C1: after a rejection, allowed again", setup: rejected, caller: asOwner, do: requestCVE, actions: []string{"cve.requested"},
@@ -216,7 +174,7 @@ func TestTransitionCVERequest(t *testing.T) {
 	statusChanged := func(from, to string) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		return func(t *testing.T, f *advFixture, _, after *advisory.Advisory) {
 			t.Helper()
-			r := lastAuditCv(t, f, after, "cve.task_status_changed")
+			r := f.lastAudit(t, after, "cve.task_status_changed")
 			if r.Metadata["cve_id"] != string(after.AssignedCVEID) || r.Metadata["task_id"] != float64(f.newestCVETaskID(after)) {
 				t.Errorf("cve.task_status_changed metadata %v; want task_id and cve_id %q", r.Metadata, after.AssignedCVEID)
 			}
@@ -245,7 +203,7 @@ func TestTransitionCVERequest(t *testing.T) {
 				statusChanged("queued", "reserved")(t, f, before, after)
 				// §12: a publish right after the reservation pins a version
 				// that carries the CVE.
-				versionedCVECv(t, f, after)
+				versionedCVE(t, f, after)
 			}},
 		{name: "C2: reserve, published sets republish_required", setup: queued(lanternPublished), caller: asAdmin, do: reserve,
 			actions: []string{"cve.task_status_changed"}, versions: 1,
@@ -253,7 +211,7 @@ func TestTransitionCVERequest(t *testing.T) {
 				if !after.RepublishRequired {
 					t.Error("republish_required not set on a published advisory")
 				}
-				versionedCVECv(t, f, after)
+				versionedCVE(t, f, after)
 			}},
 		{name: "C2: reserve, owner refused", setup: queued(lanternDraft), caller: asOwner, do: reserve, kind: apperr.Forbidden},
 		{name: "C2: reserve, collaborator refused", setup: queued(lanternDraft), caller: asCollab, do: reserve, kind: apperr.Forbidden},
@@ -275,8 +233,8 @@ func TestTransitionCVERequest(t *testing.T) {
 			do: transition(app.CVETransition{Status: advisory.CVERequestCancelled}), kind: apperr.Conflict},
 		{name: "C3: reject", setup: queued(lanternDraft), caller: asAdmin, do: reject(false),
 			actions: []string{"cve.task_status_changed", "comment.created"},
-			check: checksCv(wantTasks("rejected:"), statusChanged("queued", "rejected"),
-				afterCv(actionNoteCv("cve_request_rejected", false)),
+			check: checkAll(wantTasks("rejected:"), statusChanged("queued", "rejected"),
+				wantNoteKind("cve_request_rejected", false),
 				func(t *testing.T, f *advFixture, _, after *advisory.Advisory) {
 					if after.CVERequestsBanned {
 						t.Error("banned without a ban")
@@ -288,7 +246,7 @@ func TestTransitionCVERequest(t *testing.T) {
 				if !after.CVERequestsBanned {
 					t.Error("not banned")
 				}
-				actionNoteCv("cve_request_rejected", false)(t, f, after)
+				wantNoteKind("cve_request_rejected", false)(t, f, before, after)
 				if _, err := f.svc.RequestCVE(context.Background(), f.owner, after.AdvisoryID); apperr.KindOf(err) != apperr.Forbidden {
 					t.Errorf("request after ban: %v, want forbidden (INV-CVE-3)", err)
 				}
@@ -309,7 +267,7 @@ func TestTransitionCVERequest(t *testing.T) {
 	// task is not found (the API's HTML 404).
 	t.Run("C2: reserve, stranger refused", func(t *testing.T) {
 		a := queued(lanternDraft)(t, f)
-		refusedCv(t, f, a, apperr.NotFound, func() error {
+		wantRefused(t, f, a, apperr.NotFound, func() error {
 			_, err := reserve(context.Background(), f, f.stranger, a)
 			return err
 		})
@@ -352,12 +310,12 @@ func TestCVEBanUnassign(t *testing.T) {
 		if cause != "manual" {
 			t.Errorf("orphan cause %q, want manual", cause)
 		}
-		m := lastAuditCv(t, f, after, "cve.unassigned").Metadata
+		m := f.lastAudit(t, after, "cve.unassigned").Metadata
 		if m["orphan_id"] != float64(id) || m["reason_length"] == nil {
 			t.Errorf("cve.unassigned metadata %v; want orphan_id %d and reason_length", m, id)
 		}
-		versionedCVECv(t, f, after)
-		actionNoteCv("unassign_cve", true)(t, f, after)
+		versionedCVE(t, f, after)
+		wantNoteKind("unassign_cve", true)(t, f, before, after)
 	}
 	runUseCases(t, f, []useCase{
 		{name: "UNBAN: admin lifts the ban", setup: banned, caller: asAdmin, do: allow, actions: []string{"cve.request_unbanned"},
@@ -428,7 +386,7 @@ func TestDismissCVECascade(t *testing.T) {
 		if notes != "Advisory dismissed: Duplicate." {
 			t.Errorf("notes %q", notes)
 		}
-		if m := lastAuditCv(t, f, a, "cve.request_cancelled").Metadata; m["task_id"] != float64(f.newestCVETaskID(a)) {
+		if m := f.lastAudit(t, a, "cve.request_cancelled").Metadata; m["task_id"] != float64(f.newestCVETaskID(a)) {
 			t.Errorf("cve.request_cancelled metadata %v", m)
 		}
 	})
@@ -455,8 +413,8 @@ func TestDismissCVECascade(t *testing.T) {
 		if f.versionCount(t, a) != v+1 {
 			t.Errorf("%d versions appended, want 1", f.versionCount(t, a)-v)
 		}
-		versionedCVECv(t, f, got)
-		if o := f.orphansCv(t, a.AssignedCVEID); len(o) != 1 || o[0].Cause != "dismissal" || o[0].Status != "orphaned" {
+		versionedCVE(t, f, got)
+		if o := f.orphans(t, a.AssignedCVEID); len(o) != 1 || o[0].Cause != "dismissal" || o[0].Status != "orphaned" {
 			t.Errorf("orphans %+v, want one orphaned dismissal receipt", o)
 		}
 	})

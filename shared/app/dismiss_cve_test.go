@@ -35,7 +35,7 @@ func TestDismissAndReopenCarryCVEState(t *testing.T) {
 		if got := f.cveTasks(t, a); len(got) != 2 || got[1] != "queued:" {
 			t.Fatalf("after reopen: tasks %v, want the request restored", got)
 		}
-		if m := lastAuditCv(t, f, a, "advisory.reopened").Metadata; m["cve_request_restored"] != true || m["orphan_disposition"] != app.DispositionNone {
+		if m := f.lastAudit(t, a, "advisory.reopened").Metadata; m["cve_request_restored"] != true || m["orphan_disposition"] != app.DispositionNone {
 			t.Errorf("advisory.reopened metadata %v", m)
 		}
 	})
@@ -54,8 +54,8 @@ func TestDismissAndReopenCarryCVEState(t *testing.T) {
 			if got.AssignedCVEID != "" {
 				t.Fatalf("round %d: CVE %q still assigned after dismissal", round, got.AssignedCVEID)
 			}
-			versionedCVECv(t, f, got)
-			orphans := f.orphansCv(t, cve)
+			versionedCVE(t, f, got)
+			orphans := f.orphans(t, cve)
 			if len(orphans) != round || orphans[round-1].Status != "orphaned" || orphans[round-1].Cause != "dismissal" {
 				t.Fatalf("round %d: orphans %+v; want a new orphaned dismissal receipt", round, orphans)
 			}
@@ -66,12 +66,12 @@ func TestDismissAndReopenCarryCVEState(t *testing.T) {
 			if got.AssignedCVEID != cve {
 				t.Fatalf("round %d: after reopen CVE is %q, want %s reattached", round, got.AssignedCVEID, cve)
 			}
-			versionedCVECv(t, f, got)
-			if m := lastAuditCv(t, f, a, "advisory.reopened").Metadata; m["orphan_disposition"] != app.DispositionReassignedDirect {
+			versionedCVE(t, f, got)
+			if m := f.lastAudit(t, a, "advisory.reopened").Metadata; m["orphan_disposition"] != app.DispositionReassignedDirect {
 				t.Errorf("round %d: advisory.reopened metadata %v", round, m)
 			}
 		}
-		for _, o := range f.orphansCv(t, cve) {
+		for _, o := range f.orphans(t, cve) {
 			if o.Status != "reassigned" {
 				t.Errorf("orphan %+v, want every receipt reassigned", o)
 			}
@@ -84,7 +84,7 @@ func TestDismissAndReopenCarryCVEState(t *testing.T) {
 		if _, err := f.svc.Dismiss(ctx, f.owner, a.AdvisoryID, "Not a vulnerability."); apperr.KindOf(err) != apperr.Forbidden {
 			t.Fatalf("owner dismissed an advisory holding a CVE: %v", err)
 		}
-		if got := f.newActions(t, a, n); len(got) != 0 || len(f.orphansCv(t, a.AssignedCVEID)) != 0 {
+		if got := f.newActions(t, a, n); len(got) != 0 || len(f.orphans(t, a.AssignedCVEID)) != 0 {
 			t.Errorf("refused dismissal wrote %v", got)
 		}
 	})
@@ -110,13 +110,13 @@ func TestDismissAndReopenCarryCVEState(t *testing.T) {
 		if got := f.reload(t, a); got.AssignedCVEID != "" {
 			t.Errorf("reopen brought back the pulled CVE %q", got.AssignedCVEID)
 		}
-		if o := f.orphansCv(t, cve); len(o) != 1 || o[0].Status != "orphaned" || o[0].Cause != "manual" {
+		if o := f.orphans(t, cve); len(o) != 1 || o[0].Status != "orphaned" || o[0].Cause != "manual" {
 			t.Errorf("orphans %+v; want the manual receipt untouched", o)
 		}
 		if tasks := f.cveTasks(t, a); len(tasks) != 3 || tasks[2] != "queued:" {
 			t.Errorf("tasks %v; want the cancelled request restored", tasks)
 		}
-		if m := lastAuditCv(t, f, a, "advisory.reopened").Metadata; m["orphan_disposition"] != app.DispositionNone || m["cve_request_restored"] != true {
+		if m := f.lastAudit(t, a, "advisory.reopened").Metadata; m["orphan_disposition"] != app.DispositionNone || m["cve_request_restored"] != true {
 			t.Errorf("advisory.reopened metadata %v", m)
 		}
 	})

@@ -17,29 +17,17 @@ import (
 // use case is named after its row ("L7: …") and checks the audit rows it
 // writes through runUseCases; these helpers check what the rows carry.
 
-type checkLc = func(t *testing.T, f *advFixture, before, after *advisory.Advisory)
-
-// allLc runs every check.
-func allLc(checks ...checkLc) checkLc {
-	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-		t.Helper()
-		for _, c := range checks {
-			c(t, f, before, after)
-		}
-	}
-}
-
-// noteLc is an advisory's newest comment.
-type noteLc struct {
+// noteRow is an advisory's newest comment.
+type noteRow struct {
 	Count    int
 	Body     string
 	Internal bool
 	AuthorID int64
 }
 
-func (f *advFixture) newestNoteLc(t *testing.T, a *advisory.Advisory) noteLc {
+func (f *advFixture) newestNote(t *testing.T, a *advisory.Advisory) noteRow {
 	t.Helper()
-	var n noteLc
+	var n noteRow
 	f.exec(t, func(tx *postgres.DB) error {
 		if err := tx.QueryRow(f.sys, `SELECT count(*) FROM comments WHERE advisory_id = $1`, a.ID).Scan(&n.Count); err != nil || n.Count == 0 {
 			return err
@@ -50,74 +38,66 @@ func (f *advFixture) newestNoteLc(t *testing.T, a *advisory.Advisory) noteLc {
 	return n
 }
 
-// wantNoteLc checks that the action posted body as an author-attributed
+// wantNote checks that the action posted body as an author-attributed
 // action note, internal or public (lifecycle §0 item 5).
-func wantNoteLc(internal bool, body string) checkLc {
+func wantNote(internal bool, body string) checkFn {
 	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		t.Helper()
-		n := f.newestNoteLc(t, after)
+		n := f.newestNote(t, after)
 		if n.Count == 0 || n.Body != body || n.Internal != internal || n.AuthorID == 0 {
 			t.Errorf("action note %+v, want %q (internal=%v) by the actor", n, body, internal)
 		}
 	}
 }
 
-// wantNoNoteLc checks that the action posted no comment.
-func wantNoNoteLc(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+// wantNoNote checks that the action posted no comment.
+func wantNoNote(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 	t.Helper()
-	if n := f.newestNoteLc(t, after); n.Count != 0 {
+	if n := f.newestNote(t, after); n.Count != 0 {
 		t.Errorf("action posted a note %+v, want none", n)
 	}
 }
 
-// wantMetaLc checks the metadata keys of the newest audit row with action:
+// wantMeta checks the metadata keys of the newest audit row with action:
 // each key of want must be present with that value (JSON numbers compare
 // as float64).
-func wantMetaLc(action string, want map[string]any) checkLc {
+func wantMeta(action string, want map[string]any) checkFn {
 	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		t.Helper()
-		rows := f.audits(t, after)
-		for i := len(rows) - 1; i >= 0; i-- {
-			if rows[i].Action != action {
-				continue
-			}
-			got := map[string]any{}
-			for k := range want {
-				if v, ok := rows[i].Metadata[k]; ok {
-					got[k] = v
-				}
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s metadata (-want +got):\n%s\nfull: %v", action, diff, rows[i].Metadata)
-			}
-			return
+		m := f.lastAudit(t, after, action).Metadata
+		if diff := cmp.Diff(want, metaKeys(m, want)); diff != "" {
+			t.Errorf("%s metadata (-want +got):\n%s\nfull: %v", action, diff, m)
 		}
-		t.Errorf("no %s row", action)
 	}
 }
 
-// wantNarratedLc checks the newest advisory.state_changed row: narrated
+// metaKeys is the part of metadata m under the keys of want.
+func metaKeys(m, want map[string]any) map[string]any {
+	got := map[string]any{}
+	for k := range want {
+		if v, ok := m[k]; ok {
+			got[k] = v
+		}
+	}
+	return got
+}
+
+// wantNarrated checks the newest advisory.state_changed row: narrated
 // (the twin of a descriptive row, ledger-only) or not (shown).
-func wantNarratedLc(narrated bool) checkLc {
+func wantNarrated(narrated bool) checkFn {
 	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		t.Helper()
-		rows := f.audits(t, after)
-		for i := len(rows) - 1; i >= 0; i-- {
-			if rows[i].Action == "advisory.state_changed" {
-				if got := rows[i].Metadata["narrated"] == true; got != narrated {
-					t.Errorf("state_changed narrated=%v, want %v (%v)", got, narrated, rows[i].Metadata)
-				}
-				return
-			}
+		m := f.lastAudit(t, after, "advisory.state_changed").Metadata
+		if got := m["narrated"] == true; got != narrated {
+			t.Errorf("state_changed narrated=%v, want %v (%v)", got, narrated, m)
 		}
-		t.Error("no advisory.state_changed row")
 	}
 }
 
-// TestTriageSubmittedAuditLc checks the advisory.triage_submitted row of
+// TestTriageSubmittedAudit checks the advisory.triage_submitted row of
 // L1 (INV-LIFECYCLE-2, INV-INTAKE-4): its metadata keys, and that a
 // refused submission (a honeypot trip, INV-INTAKE-1) writes no audit row.
-func TestTriageSubmittedAuditLc(t *testing.T) {
+func TestTriageSubmittedAudit(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
 	svc := newIntake(t, f, &fakeClock{t: time.Date(2026, 5, 7, 12, 0, 0, 0, time.UTC)}, nil)
@@ -152,13 +132,7 @@ func TestTriageSubmittedAuditLc(t *testing.T) {
 			a, row := submitted(t, tc.caller, tc.slug)
 			want := map[string]any{"advisory_id": string(a.AdvisoryID), "project_slug": tc.project,
 				"authenticated": tc.authenticated, "unsorted": tc.project == "unsorted"}
-			got := map[string]any{}
-			for k := range want {
-				if v, ok := row.Metadata[k]; ok {
-					got[k] = v
-				}
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
+			if diff := cmp.Diff(want, metaKeys(row.Metadata, want)); diff != "" {
 				t.Errorf("advisory.triage_submitted metadata (-want +got):\n%s\nfull: %v", diff, row.Metadata)
 			}
 			if row.ActorID != tc.caller.UserID || row.IP != tc.caller.IP {

@@ -25,6 +25,9 @@ func flaggedTriage(t *testing.T, f *advFixture) *advisory.Advisory {
 func unsortedTriage(t *testing.T, f *advFixture) *advisory.Advisory {
 	return f.triage(t, "unsorted", true)
 }
+func jettyDraft(t *testing.T, f *advFixture) *advisory.Advisory {
+	return f.draft(t, "jetty", f.jettyOwner)
+}
 func lanternPublished(t *testing.T, f *advFixture) *advisory.Advisory {
 	return f.published(t, "lantern", f.owner)
 }
@@ -41,8 +44,12 @@ func with(setup setupFn, stmt string, args ...any) setupFn {
 	}
 }
 
+// dismissedSQL dismisses advisory $1 from state $2, leaving the row as L6
+// and L7 do.
+const dismissedSQL = `UPDATE advisories SET state = 'dismissed', dismissed_reason = 'duplicate', dismissed_from_state = $2 WHERE id = $1`
+
 func dismissedFrom(setup setupFn, from string) setupFn {
-	return with(setup, `UPDATE advisories SET state = 'dismissed', dismissed_reason = 'duplicate', dismissed_from_state = $2 WHERE id = $1`, from)
+	return with(setup, dismissedSQL, from)
 }
 
 func wantState(s advisory.State) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
@@ -55,6 +62,18 @@ func wantState(s advisory.State) func(t *testing.T, f *advFixture, before, after
 }
 
 type doFn = func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error)
+
+type checkFn = func(t *testing.T, f *advFixture, before, after *advisory.Advisory)
+
+// checkAll runs every check.
+func checkAll(checks ...checkFn) checkFn {
+	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+		t.Helper()
+		for _, c := range checks {
+			c(t, f, before, after)
+		}
+	}
+}
 
 func dismiss(reason string) doFn {
 	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
@@ -71,13 +90,13 @@ func TestDismiss(t *testing.T) {
 	d := dismiss(reason)
 	// The state flip, its narrated twin, the public action note.
 	dismissed := []string{"advisory.dismissed", "advisory.state_changed", "comment.created"}
-	remembers := func(from advisory.State) checkLc {
-		return allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	remembers := func(from advisory.State) checkFn {
+		return checkAll(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			if after.State != advisory.StateDismissed || after.DismissedFromState != from || after.DismissedReason != reason {
 				t.Errorf("after dismiss: state %q from %q reason %q", after.State, after.DismissedFromState, after.DismissedReason)
 			}
-		}, wantMetaLc("advisory.dismissed", map[string]any{"reason": reason, "from_state": string(from)}),
-			wantNarratedLc(true), wantNoteLc(false, reason))
+		}, wantMeta("advisory.dismissed", map[string]any{"reason": reason, "from_state": string(from)}),
+			wantNarrated(true), wantNote(false, reason))
 	}
 	withOpenReview := func(t *testing.T, f *advFixture) *advisory.Advisory {
 		a := f.lanternDraft(t)
@@ -137,8 +156,8 @@ func TestDismiss(t *testing.T) {
 			setup:  with(withReassignmentRequest(reserved(lanternDraft)), `UPDATE advisories SET review_status = 'approved' WHERE id = $1`),
 			caller: asAdmin, do: d, versions: 1,
 			actions: append(slices.Clone(dismissed), "advisory.reassignment_request_cleared", "advisory.review_withdrawn", "cve.unassigned"),
-			check: allLc(remembers(advisory.StateDraft), requestCleared, noReviewLeft,
-				wantMetaLc("advisory.reassignment_request_cleared", map[string]any{"cause": "dismissed", "previous_note": "Belongs to jetty."}),
+			check: checkAll(remembers(advisory.StateDraft), requestCleared, noReviewLeft,
+				wantMeta("advisory.reassignment_request_cleared", map[string]any{"cause": "dismissed", "previous_note": "Belongs to jetty."}),
 				func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 					var orphans int
 					f.exec(t, func(tx *postgres.DB) error {
@@ -151,9 +170,9 @@ func TestDismiss(t *testing.T) {
 		{name: "L7: cascade in order: note, request cleared, CVE request cancelled, review torn down", setup: everything, caller: asOwner, do: d,
 			actions: append(slices.Clone(dismissed), "advisory.reassignment_request_cleared", "cve.request_cancelled",
 				"advisory.review_withdrawn", "review.task_status_changed"),
-			check: allLc(remembers(advisory.StateDraft), requestCleared, noReviewLeft, wantTasks("cancelled:"),
-				wantMetaLc("advisory.reassignment_request_cleared", map[string]any{"cause": "dismissed", "previous_note": "Belongs to jetty."}),
-				wantMetaLc("advisory.review_withdrawn", map[string]any{"cancelled_on_dismiss": true, "reason_length": float64(len(reason))}))},
+			check: checkAll(remembers(advisory.StateDraft), requestCleared, noReviewLeft, wantTasks("cancelled:"),
+				wantMeta("advisory.reassignment_request_cleared", map[string]any{"cause": "dismissed", "previous_note": "Belongs to jetty."}),
+				wantMeta("advisory.review_withdrawn", map[string]any{"cancelled_on_dismiss": true, "reason_length": float64(len(reason))}))},
 		{name: "L7: approval torn down (R8, INV-PERM-3)", setup: with(lanternDraft, `UPDATE advisories SET review_status = 'approved' WHERE id = $1`),
 			caller: asOwner, do: d, actions: append(slices.Clone(dismissed), "advisory.review_withdrawn"), check: noReviewLeft},
 		{name: "L7: open review task withdrawn (R8)", setup: withOpenReview, caller: asOwner, do: d,
@@ -171,19 +190,19 @@ func TestReopen(t *testing.T) {
 	}
 	reopened := []string{"advisory.reopened", "advisory.state_changed"}
 	// The state change is the timeline's narration of a reopen: untagged.
-	audited := allLc(wantNarratedLc(false),
-		wantMetaLc("advisory.reopened", map[string]any{"cve_request_restored": false, "orphan_disposition": "none"}))
+	audited := checkAll(wantNarrated(false),
+		wantMeta("advisory.reopened", map[string]any{"cve_request_restored": false, "orphan_disposition": "none"}))
 	runUseCases(t, f, []useCase{
 		{name: "L13: owner reopens to the draft origin", setup: dismissedFrom(lanternDraft, "draft"), caller: asOwner, do: reopen, actions: reopened,
-			check: allLc(audited, func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+			check: checkAll(audited, func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if after.State != advisory.StateDraft || after.DismissedReason != "duplicate" || after.DismissedFromState != advisory.StateDraft {
 					t.Errorf("after reopen: %q, history %q/%q", after.State, after.DismissedReason, after.DismissedFromState)
 				}
 			})},
 		{name: "L13: admin reopens to the triage origin", setup: dismissedFrom(lanternTriage, "triage"), caller: asAdmin, do: reopen, actions: reopened,
-			check: allLc(audited, wantState(advisory.StateTriage))},
+			check: checkAll(audited, wantState(advisory.StateTriage))},
 		{name: "L13: old row without origin reopens to draft", setup: dismissedFrom(lanternDraft, ""), caller: asOwner, do: reopen, actions: reopened,
-			check: allLc(audited, wantState(advisory.StateDraft))},
+			check: checkAll(audited, wantState(advisory.StateDraft))},
 		{name: "L13: collaborator refused", setup: dismissedFrom(lanternDraft, "draft"), caller: asCollab, do: reopen, kind: apperr.Forbidden},
 		{name: "L13: viewer refused", setup: dismissedFrom(lanternTriage, "triage"), caller: asViewer, do: reopen, kind: apperr.Forbidden},
 		{name: "L13: stranger refused as not found", setup: dismissedFrom(lanternDraft, "draft"), caller: asStranger, do: reopen, kind: apperr.NotFound},
@@ -216,8 +235,8 @@ func TestPromote(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
 	promoted := []string{"advisory.triage_promoted", "advisory.state_changed"}
-	sameRow := func(from, project string) checkLc {
-		return allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	sameRow := func(from, project string) checkFn {
+		return checkAll(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			// INV-LIFECYCLE-5: same row, id and creation time.
 			if after.ID != before.ID || after.AdvisoryID != before.AdvisoryID || !after.CreatedAt.Equal(before.CreatedAt) ||
 				after.State != advisory.StateDraft || after.Project.Slug != project {
@@ -233,7 +252,7 @@ func TestPromote(t *testing.T) {
 			if grants != 2 {
 				t.Errorf("%d grants after promotion, want the 2 kept", grants)
 			}
-		}, wantNarratedLc(true), wantMetaLc("advisory.triage_promoted", map[string]any{
+		}, wantNarrated(true), wantMeta("advisory.triage_promoted", map[string]any{
 			"previous_project_slug": from, "project_slug": project, "reassigned": from != project,
 		}))
 	}
@@ -304,7 +323,7 @@ func TestChangeProject(t *testing.T) {
 		{name: "D4: edit-form project change clears the request as accepted",
 			setup:  with(lanternDraft, `UPDATE advisories SET reassignment_requested_at = now(), reassignment_request_note = 'move it' WHERE id = $1`),
 			caller: asAdmin, do: changeProject("jetty"), actions: []string{"advisory.project_changed", "advisory.reassignment_request_cleared"}, versions: 1,
-			check: allLc(onto("jetty"), wantMetaLc("advisory.reassignment_request_cleared", map[string]any{"cause": "accepted", "previous_note": "move it"}),
+			check: checkAll(onto("jetty"), wantMeta("advisory.reassignment_request_cleared", map[string]any{"cause": "accepted", "previous_note": "move it"}),
 				func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 					if after.ReassignmentRequestedAt != nil || after.ReassignmentRequestNote != "" {
 						t.Errorf("request still pending: %v %q", after.ReassignmentRequestedAt, after.ReassignmentRequestNote)
@@ -333,13 +352,13 @@ func TestReassignTriage(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
 	moved := []string{"advisory.project_changed"}
-	onto := func(from, project string, flagged, cleared bool, note string) checkLc {
-		return allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	onto := func(from, project string, flagged, cleared bool, note string) checkFn {
+		return checkAll(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			if after.Project.Slug != project || after.Routing.NeedsAdminRouting != flagged || after.Routing.Note != note ||
 				after.State != advisory.StateTriage || after.AccessReviewRequiredAt != nil {
 				t.Errorf("project %q, routing %+v, state %q, access review %v", after.Project.Slug, after.Routing, after.State, after.AccessReviewRequiredAt)
 			}
-		}, wantMetaLc("advisory.project_changed", map[string]any{
+		}, wantMeta("advisory.project_changed", map[string]any{
 			"in_triage": true, "flagged_for_routing": flagged, "cleared_flag": cleared, "note": note,
 			"previous_project_slug": from, "project_slug": project,
 		}))
@@ -377,17 +396,17 @@ func TestRoutingFlag(t *testing.T) {
 			return f.svc.ClearRoutingFlag(ctx, c, a.AdvisoryID, note)
 		}
 	}
-	flagged := allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	flagged := checkAll(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		if !after.Routing.NeedsAdminRouting || after.Routing.Note != "belongs to jetty" || after.Routing.FlaggedByID != f.owner.UserID || after.Routing.FlaggedAt == nil {
 			t.Errorf("routing %+v", after.Routing)
 		}
-	}, wantMetaLc("advisory.flagged_for_routing", map[string]any{"note": "belongs to jetty"}), wantNoteLc(true, "belongs to jetty"))
-	cleared := func(note string) checkLc {
-		return allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	}, wantMeta("advisory.flagged_for_routing", map[string]any{"note": "belongs to jetty"}), wantNote(true, "belongs to jetty"))
+	cleared := func(note string) checkFn {
+		return checkAll(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			if after.Routing.NeedsAdminRouting || after.Routing.Note != "" {
 				t.Errorf("routing %+v", after.Routing)
 			}
-		}, wantMetaLc("advisory.routing_flag_cleared", map[string]any{"previous_note": "not ours", "note": note}))
+		}, wantMeta("advisory.routing_flag_cleared", map[string]any{"previous_note": "not ours", "note": note}))
 	}
 	runUseCases(t, f, []useCase{
 		{name: "F1: owner flags a report", setup: lanternTriage, caller: asOwner, do: flag(" belongs to jetty "),
@@ -402,9 +421,9 @@ func TestRoutingFlag(t *testing.T) {
 		{name: "F1: GHSA-linked triage mirror refused", setup: with(lanternTriage, `UPDATE advisories SET kind = 'ghsa_linked' WHERE id = $1`),
 			caller: asOwner, do: flag("x"), kind: apperr.Forbidden},
 		{name: "F2: owner retracts with a note", setup: flaggedTriage, caller: asOwner, do: clearFlag(" our mistake "),
-			actions: []string{"advisory.routing_flag_cleared", "comment.created"}, check: allLc(cleared("our mistake"), wantNoteLc(true, "our mistake"))},
+			actions: []string{"advisory.routing_flag_cleared", "comment.created"}, check: checkAll(cleared("our mistake"), wantNote(true, "our mistake"))},
 		{name: "F2: admin clears without a note", setup: flaggedTriage, caller: asAdmin, do: clearFlag(""),
-			actions: []string{"advisory.routing_flag_cleared"}, check: allLc(cleared(""), wantNoNoteLc)},
+			actions: []string{"advisory.routing_flag_cleared"}, check: checkAll(cleared(""), wantNoNote)},
 		{name: "F2: viewer refused", setup: flaggedTriage, caller: asViewer, do: clearFlag(""), kind: apperr.Forbidden},
 		{name: "F2: collaborator refused", setup: flaggedTriage, caller: asCollab, do: clearFlag(""), kind: apperr.Forbidden},
 		{name: "F2: not flagged refused", setup: lanternTriage, caller: asOwner, do: clearFlag(""), kind: apperr.Conflict},
@@ -428,20 +447,14 @@ func TestWithdraw(t *testing.T) {
 	f := newAdvFixture(t)
 	const reason = "Not a vulnerability after all."
 	w := withdraw(reason)
-	recorded := allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	recorded := checkAll(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		if after.State != advisory.StatePublished || after.WithdrawnReason != reason || !after.RepublishRequired {
 			t.Errorf("after withdraw: state %q reason %q republish %v", after.State, after.WithdrawnReason, after.RepublishRequired)
 		}
-		var latest advisory.Version
-		f.exec(t, func(tx *postgres.DB) error {
-			var err error
-			latest, err = tx.LatestVersion(f.sys, after.ID)
-			return err
-		})
-		if latest.Payload.WithdrawnReason != after.WithdrawnReason {
+		if latest := f.latestVersion(t, after); latest.Payload.WithdrawnReason != after.WithdrawnReason {
 			t.Errorf("latest version's withdrawn_reason %q", latest.Payload.WithdrawnReason)
 		}
-	}, wantNoteLc(false, reason))
+	}, wantNote(false, reason))
 	// L12: the public action note, then the withdrawal version is exported
 	// by a task queued at once.
 	queuedW := []string{"comment.created", "publication.export_started"}
@@ -460,7 +473,7 @@ func TestWithdraw(t *testing.T) {
 		{name: "L12: direct withdrawal clears a pending request as approved", caller: asAdmin, do: w,
 			actions: append([]string{"advisory.withdrawal_request_cleared"}, queuedW...), versions: 1,
 			setup: with(lanternPublished, `UPDATE advisories SET withdrawal_requested_at = now(), withdrawal_request_note = 'please' WHERE id = $1`),
-			check: allLc(recorded, wantMetaLc("advisory.withdrawal_request_cleared", map[string]any{"cause": "approved", "previous_note": "please"}),
+			check: checkAll(recorded, wantMeta("advisory.withdrawal_request_cleared", map[string]any{"cause": "approved", "previous_note": "please"}),
 				func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 					if after.WithdrawalRequestedAt != nil || after.WithdrawalRequestNote != "" {
 						t.Errorf("request still pending: %v %q", after.WithdrawalRequestedAt, after.WithdrawalRequestNote)

@@ -18,25 +18,25 @@ func unassigned(t *testing.T, f *advFixture) (*advisory.Advisory, int64) {
 	if _, err := f.svc.UnassignCVE(context.Background(), f.admin, a.AdvisoryID, "Assigned by mistake."); err != nil {
 		t.Fatal(err)
 	}
-	return f.reload(t, a), f.liveOrphanCv(t, a.AssignedCVEID)
+	return f.reload(t, a), f.liveOrphan(t, a.AssignedCVEID)
 }
 
-// cascadeOrphanCv is a lantern draft whose reserved CVE the dismissal
+// cascadeOrphan is a lantern draft whose reserved CVE the dismissal
 // cascade (L7, O1) orphaned: an admin dismissed it, and it is put back in
 // draft as the reopen's state flip would, before the restoration runs. It
 // returns the advisory and its orphan's id.
-func cascadeOrphanCv(t *testing.T, f *advFixture) (*advisory.Advisory, int64) {
+func cascadeOrphan(t *testing.T, f *advFixture) (*advisory.Advisory, int64) {
 	t.Helper()
 	a := reserved(lanternDraft)(t, f)
 	if _, err := f.svc.Dismiss(context.Background(), f.admin, a.AdvisoryID, "Duplicate."); err != nil {
 		t.Fatal(err)
 	}
 	f.sql(t, a, `UPDATE advisories SET state = 'draft' WHERE id = $1`)
-	return f.reload(t, a), f.liveOrphanCv(t, a.AssignedCVEID)
+	return f.reload(t, a), f.liveOrphan(t, a.AssignedCVEID)
 }
 
-// liveOrphanCv is the id of cve's orphan that is not reassigned.
-func (f *advFixture) liveOrphanCv(t *testing.T, cve advisory.CVEID) int64 {
+// liveOrphan is the id of cve's orphan that is not reassigned.
+func (f *advFixture) liveOrphan(t *testing.T, cve advisory.CVEID) int64 {
 	t.Helper()
 	var id int64
 	f.exec(t, func(tx *postgres.DB) error {
@@ -45,17 +45,17 @@ func (f *advFixture) liveOrphanCv(t *testing.T, cve advisory.CVEID) int64 {
 	return id
 }
 
-// orphanRowCv is one orphan receipt as stored.
-type orphanRowCv struct {
+// orphanRow is one orphan receipt as stored.
+type orphanRow struct {
 	ID     int64
 	Status string
 	Cause  string
 }
 
-// orphansCv lists cve's orphan receipts, oldest first.
-func (f *advFixture) orphansCv(t *testing.T, cve advisory.CVEID) []orphanRowCv {
+// orphans lists cve's orphan receipts, oldest first.
+func (f *advFixture) orphans(t *testing.T, cve advisory.CVEID) []orphanRow {
 	t.Helper()
-	var out []orphanRowCv
+	var out []orphanRow
 	f.exec(t, func(tx *postgres.DB) error {
 		rows, err := tx.Query(f.sys, `SELECT id, status, cause FROM orphan_cves WHERE cve_id = $1 ORDER BY id`, string(cve))
 		if err != nil {
@@ -63,7 +63,7 @@ func (f *advFixture) orphansCv(t *testing.T, cve advisory.CVEID) []orphanRowCv {
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var o orphanRowCv
+			var o orphanRow
 			if err := rows.Scan(&o.ID, &o.Status, &o.Cause); err != nil {
 				return err
 			}
@@ -83,22 +83,13 @@ func (f *advFixture) orphanStatus(t *testing.T, id int64) string {
 	return s
 }
 
-func (f *advFixture) orphanCVECv(t *testing.T, id int64) advisory.CVEID {
+func (f *advFixture) orphanCVE(t *testing.T, id int64) advisory.CVEID {
 	t.Helper()
 	var s string
 	f.exec(t, func(tx *postgres.DB) error {
 		return tx.QueryRow(f.sys, `SELECT cve_id FROM orphan_cves WHERE id = $1`, id).Scan(&s)
 	})
 	return advisory.CVEID(s)
-}
-
-func (f *advFixture) newActions(t *testing.T, a *advisory.Advisory, before int) []string {
-	t.Helper()
-	var out []string
-	for _, r := range f.audits(t, a)[before:] {
-		out = append(out, r.Action)
-	}
-	return out
 }
 
 func sameActions(got []string, want ...string) bool {
@@ -113,9 +104,9 @@ func sameActions(got []string, want ...string) bool {
 	return true
 }
 
-// refusedCv runs a call that must be refused with kind and checks it wrote
+// wantRefused runs a call that must be refused with kind and checks it wrote
 // no audit row and no version on a.
-func refusedCv(t *testing.T, f *advFixture, a *advisory.Advisory, kind apperr.Kind, call func() error) {
+func wantRefused(t *testing.T, f *advFixture, a *advisory.Advisory, kind apperr.Kind, call func() error) {
 	t.Helper()
 	n, v := len(f.audits(t, a)), f.versionCount(t, a)
 	if err := call(); apperr.KindOf(err) != kind {
@@ -140,8 +131,8 @@ func TestMarkOrphanRejected(t *testing.T) {
 		if got := f.newActions(t, a, n); !sameActions(got, "cve.marked_rejected_at_cve_org") {
 			t.Errorf("audits %v", got)
 		}
-		r := lastAuditCv(t, f, a, "cve.marked_rejected_at_cve_org")
-		if r.ActorID != f.admin.UserID || r.Metadata["orphan_id"] != float64(id) || r.Metadata["cve_id"] != string(f.orphanCVECv(t, id)) {
+		r := f.lastAudit(t, a, "cve.marked_rejected_at_cve_org")
+		if r.ActorID != f.admin.UserID || r.Metadata["orphan_id"] != float64(id) || r.Metadata["cve_id"] != string(f.orphanCVE(t, id)) {
 			t.Errorf("audit %+v", r)
 		}
 		if s := f.orphanStatus(t, id); s != "marked_rejected" {
@@ -150,7 +141,7 @@ func TestMarkOrphanRejected(t *testing.T) {
 	})
 	t.Run("O5: owner refused", func(t *testing.T) {
 		a, id := unassigned(t, f)
-		refusedCv(t, f, a, apperr.Forbidden, func() error { return f.svc.MarkOrphanRejected(ctx, f.owner, id, "done") })
+		wantRefused(t, f, a, apperr.Forbidden, func() error { return f.svc.MarkOrphanRejected(ctx, f.owner, id, "done") })
 		if s := f.orphanStatus(t, id); s != "orphaned" {
 			t.Errorf("orphan %s", s)
 		}
@@ -160,12 +151,12 @@ func TestMarkOrphanRejected(t *testing.T) {
 		if err := f.svc.MarkOrphanRejected(ctx, f.admin, id, ""); err != nil {
 			t.Fatal(err)
 		}
-		refusedCv(t, f, a, apperr.Conflict, func() error { return f.svc.MarkOrphanRejected(ctx, f.admin, id, "again") })
+		wantRefused(t, f, a, apperr.Conflict, func() error { return f.svc.MarkOrphanRejected(ctx, f.admin, id, "again") })
 	})
 	t.Run("O5: reassigned orphan refused", func(t *testing.T) {
 		a, id := unassigned(t, f)
 		f.sql(t, a, `UPDATE orphan_cves SET status = 'reassigned' WHERE previous_advisory_id = $1`)
-		refusedCv(t, f, a, apperr.Conflict, func() error { return f.svc.MarkOrphanRejected(ctx, f.admin, id, "") })
+		wantRefused(t, f, a, apperr.Conflict, func() error { return f.svc.MarkOrphanRejected(ctx, f.admin, id, "") })
 	})
 	t.Run("O5: unknown orphan refused", func(t *testing.T) {
 		if err := f.svc.MarkOrphanRejected(ctx, f.admin, 1<<40, ""); apperr.KindOf(err) != apperr.NotFound {
@@ -196,7 +187,7 @@ func TestRestoreOnReopen(t *testing.T) {
 	}
 	wantRequested := func(t *testing.T, a *advisory.Advisory, id int64, status string) {
 		t.Helper()
-		r := lastAuditCv(t, f, a, "cve.orphan_reassignment_requested")
+		r := f.lastAudit(t, a, "cve.orphan_reassignment_requested")
 		if r.ActorID != f.owner.UserID || r.Metadata["orphan_id"] != float64(id) || r.Metadata["orphan_status"] != status {
 			t.Errorf("cve.orphan_reassignment_requested %+v; want orphan_id %d, orphan_status %s by the reopener", r, id, status)
 		}
@@ -211,8 +202,8 @@ func TestRestoreOnReopen(t *testing.T) {
 	}
 
 	t.Run("O3: orphaned dismissal receipt reattached directly", func(t *testing.T) {
-		a, id := cascadeOrphanCv(t, f)
-		cve, v := f.orphanCVECv(t, id), f.versionCount(t, a)
+		a, id := cascadeOrphan(t, f)
+		cve, v := f.orphanCVE(t, id), f.versionCount(t, a)
 		r, got := restore(t, a, false)
 		if r.OrphanDisposition != app.DispositionReassignedDirect || !sameActions(got, "cve.reassigned_from_orphan") {
 			t.Errorf("%+v %v", r, got)
@@ -221,24 +212,24 @@ func TestRestoreOnReopen(t *testing.T) {
 		if f.orphanStatus(t, id) != "reassigned" || after.AssignedCVEID != cve {
 			t.Errorf("CVE %q, orphan %s; want %s reattached", after.AssignedCVEID, f.orphanStatus(t, id), cve)
 		}
-		if m := lastAuditCv(t, f, a, "cve.reassigned_from_orphan").Metadata; m["orphan_id"] != float64(id) || m["cve_id"] != string(cve) {
+		if m := f.lastAudit(t, a, "cve.reassigned_from_orphan").Metadata; m["orphan_id"] != float64(id) || m["cve_id"] != string(cve) {
 			t.Errorf("cve.reassigned_from_orphan metadata %v", m)
 		}
 		// §12: the reattachment is versioned in the same transaction.
 		if f.versionCount(t, a) != v+1 {
 			t.Errorf("%d versions appended, want 1", f.versionCount(t, a)-v)
 		}
-		versionedCVECv(t, f, after)
+		versionedCVE(t, f, after)
 	})
 	t.Run("O3: orphaned withdrawal receipt reattached on un-withdraw", func(t *testing.T) {
-		a, id := cascadeOrphanCv(t, f)
+		a, id := cascadeOrphan(t, f)
 		f.sql(t, a, `UPDATE orphan_cves SET cause = 'withdrawal' WHERE previous_advisory_id = $1`)
 		f.sql(t, a, `UPDATE advisories SET state = 'dismissed', dismissed_from_state = 'published', dismissed_reason = 'x' WHERE id = $1`)
 		r, got := restore(t, a, true)
 		if r.OrphanDisposition != app.DispositionReassignedDirect || r.CVERequestRestored || !sameActions(got, "cve.reassigned_from_orphan") {
 			t.Errorf("%+v %v", r, got)
 		}
-		if f.reload(t, a).AssignedCVEID != f.orphanCVECv(t, id) {
+		if f.reload(t, a).AssignedCVEID != f.orphanCVE(t, id) {
 			t.Error("CVE not reattached")
 		}
 	})
@@ -254,9 +245,9 @@ func TestRestoreOnReopen(t *testing.T) {
 		}
 	})
 	t.Run("O3: CVE held elsewhere, refused: admin task instead (T1)", func(t *testing.T) {
-		a, id := cascadeOrphanCv(t, f)
+		a, id := cascadeOrphan(t, f)
 		other := f.lanternDraft(t)
-		f.sql(t, other, `UPDATE advisories SET assigned_cve_id = $2 WHERE id = $1`, string(f.orphanCVECv(t, id)))
+		f.sql(t, other, `UPDATE advisories SET assigned_cve_id = $2 WHERE id = $1`, string(f.orphanCVE(t, id)))
 		r, got := restore(t, a, false)
 		if r.OrphanDisposition != app.DispositionQueuedAdminTask || !sameActions(got, "cve.orphan_reassignment_requested") {
 			t.Errorf("%+v %v", r, got)
@@ -267,7 +258,7 @@ func TestRestoreOnReopen(t *testing.T) {
 		}
 	})
 	t.Run("O3: advisory already holds a CVE, refused: admin task instead (T1)", func(t *testing.T) {
-		a, id := cascadeOrphanCv(t, f)
+		a, id := cascadeOrphan(t, f)
 		f.sql(t, a, `UPDATE advisories SET assigned_cve_id = $2 WHERE id = $1`, nextCVE())
 		r, got := restore(t, a, false)
 		if r.OrphanDisposition != app.DispositionQueuedAdminTask || !sameActions(got, "cve.orphan_reassignment_requested") {
@@ -278,7 +269,7 @@ func TestRestoreOnReopen(t *testing.T) {
 		}
 	})
 	t.Run("T1: marked rejected: admin task queued once", func(t *testing.T) {
-		a, id := cascadeOrphanCv(t, f)
+		a, id := cascadeOrphan(t, f)
 		if err := f.svc.MarkOrphanRejected(context.Background(), f.admin, id, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -293,7 +284,7 @@ func TestRestoreOnReopen(t *testing.T) {
 		}
 	})
 	t.Run("T1: un-withdraw queues the admin task with its audit row (lifecycle §12 parity with L13)", func(t *testing.T) {
-		a, id := cascadeOrphanCv(t, f)
+		a, id := cascadeOrphan(t, f)
 		f.sql(t, a, `UPDATE orphan_cves SET cause = 'withdrawal' WHERE previous_advisory_id = $1`)
 		if err := f.svc.MarkOrphanRejected(context.Background(), f.admin, id, ""); err != nil {
 			t.Fatal(err)
@@ -315,7 +306,7 @@ func TestRestoreOnReopen(t *testing.T) {
 		}
 	})
 	t.Run("T1: already reassigned, refused: nothing", func(t *testing.T) {
-		a, id := cascadeOrphanCv(t, f)
+		a, id := cascadeOrphan(t, f)
 		if r, _ := restore(t, a, false); r.OrphanDisposition != app.DispositionReassignedDirect {
 			t.Fatalf("%+v", r)
 		}
@@ -340,7 +331,7 @@ func TestRestoreOnReopen(t *testing.T) {
 		if tasks := f.cveTasks(t, a); len(tasks) != 2 || tasks[1] != "queued:" {
 			t.Errorf("tasks %v", tasks)
 		}
-		if r := lastAuditCv(t, f, a, "cve.requested"); r.ActorID != f.owner.UserID {
+		if r := f.lastAudit(t, a, "cve.requested"); r.ActorID != f.owner.UserID {
 			t.Errorf("request restored as %d, want the reopener", r.ActorID)
 		}
 	})
@@ -372,7 +363,7 @@ func TestResolveOrphanReassignment(t *testing.T) {
 	ctx := context.Background()
 	queuedTask := func(t *testing.T) (*advisory.Advisory, int64, int64) {
 		t.Helper()
-		a, id := cascadeOrphanCv(t, f)
+		a, id := cascadeOrphan(t, f)
 		var taskID int64
 		f.exec(t, func(tx *postgres.DB) error {
 			var err error
@@ -395,34 +386,34 @@ func TestResolveOrphanReassignment(t *testing.T) {
 			t.Fatal(err)
 		}
 		after := f.reload(t, a)
-		if got.Status != advisory.ReassignmentResolved || after.AssignedCVEID != f.orphanCVECv(t, id) || f.orphanStatus(t, id) != "reassigned" {
+		if got.Status != advisory.ReassignmentResolved || after.AssignedCVEID != f.orphanCVE(t, id) || f.orphanStatus(t, id) != "reassigned" {
 			t.Errorf("task %+v, CVE %q, orphan %s", got, after.AssignedCVEID, f.orphanStatus(t, id))
 		}
 		if f.versionCount(t, a) != v+1 {
 			t.Errorf("%d versions appended, want 1 (lifecycle §12)", f.versionCount(t, a)-v)
 		}
-		versionedCVECv(t, f, after)
+		versionedCVE(t, f, after)
 		if acts := f.newActions(t, a, n); !sameActions(acts, "cve.reassigned_from_orphan", "cve.orphan_reassignment_resolved") {
 			t.Errorf("audits %v", acts)
 		}
-		if m := lastAuditCv(t, f, a, "cve.orphan_reassignment_resolved").Metadata; m["task_id"] != float64(task) || m["orphan_id"] != float64(id) || m["outcome"] != "reassigned" {
+		if m := f.lastAudit(t, a, "cve.orphan_reassignment_resolved").Metadata; m["task_id"] != float64(task) || m["orphan_id"] != float64(id) || m["outcome"] != "reassigned" {
 			t.Errorf("cve.orphan_reassignment_resolved metadata %v", m)
 		}
 	})
 	t.Run("T2: owner refused", func(t *testing.T) {
 		a, task, _ := queuedTask(t)
-		refusedCv(t, f, a, apperr.Forbidden, resolve(f.owner, task, app.OutcomeReassigned, ""))
+		wantRefused(t, f, a, apperr.Forbidden, resolve(f.owner, task, app.OutcomeReassigned, ""))
 	})
 	t.Run("T2: resolved twice, refused", func(t *testing.T) {
 		a, task, _ := queuedTask(t)
 		if err := resolve(f.admin, task, app.OutcomeReassigned, "")(); err != nil {
 			t.Fatal(err)
 		}
-		refusedCv(t, f, a, apperr.Conflict, resolve(f.admin, task, app.OutcomeReassigned, ""))
+		wantRefused(t, f, a, apperr.Conflict, resolve(f.admin, task, app.OutcomeReassigned, ""))
 	})
 	t.Run("T2: unknown outcome refused", func(t *testing.T) {
 		a, task, _ := queuedTask(t)
-		refusedCv(t, f, a, apperr.Invalid, resolve(f.admin, task, "dropped", ""))
+		wantRefused(t, f, a, apperr.Invalid, resolve(f.admin, task, "dropped", ""))
 	})
 	t.Run("O4: marked-rejected orphan reattached", func(t *testing.T) {
 		a, task, id := queuedTask(t)
@@ -432,14 +423,14 @@ func TestResolveOrphanReassignment(t *testing.T) {
 		if err := resolve(f.admin, task, app.OutcomeReassigned, "")(); err != nil {
 			t.Fatal(err)
 		}
-		if f.orphanStatus(t, id) != "reassigned" || f.reload(t, a).AssignedCVEID != f.orphanCVECv(t, id) {
+		if f.orphanStatus(t, id) != "reassigned" || f.reload(t, a).AssignedCVEID != f.orphanCVE(t, id) {
 			t.Error("not reattached")
 		}
 	})
 	t.Run("O4: CVE held by another advisory refused", func(t *testing.T) {
 		a, task, id := queuedTask(t)
-		f.sql(t, f.lanternDraft(t), `UPDATE advisories SET assigned_cve_id = $2 WHERE id = $1`, string(f.orphanCVECv(t, id)))
-		refusedCv(t, f, a, apperr.Conflict, resolve(f.admin, task, app.OutcomeReassigned, ""))
+		f.sql(t, f.lanternDraft(t), `UPDATE advisories SET assigned_cve_id = $2 WHERE id = $1`, string(f.orphanCVE(t, id)))
+		wantRefused(t, f, a, apperr.Conflict, resolve(f.admin, task, app.OutcomeReassigned, ""))
 		if f.orphanStatus(t, id) != "orphaned" {
 			t.Error("orphan changed")
 		}
@@ -447,7 +438,7 @@ func TestResolveOrphanReassignment(t *testing.T) {
 	t.Run("O4: advisory already holds a CVE refused (INV-CVE-2)", func(t *testing.T) {
 		a, task, _ := queuedTask(t)
 		f.sql(t, a, `UPDATE advisories SET assigned_cve_id = $2 WHERE id = $1`, nextCVE())
-		refusedCv(t, f, a, apperr.Conflict, resolve(f.admin, task, app.OutcomeReassigned, ""))
+		wantRefused(t, f, a, apperr.Conflict, resolve(f.admin, task, app.OutcomeReassigned, ""))
 	})
 	t.Run("T3: resolve as replaced", func(t *testing.T) {
 		a, task, id := queuedTask(t)
@@ -472,22 +463,22 @@ func TestResolveOrphanReassignment(t *testing.T) {
 	})
 	t.Run("T3: bad replacement refused", func(t *testing.T) {
 		a, task, _ := queuedTask(t)
-		refusedCv(t, f, a, apperr.Invalid, resolve(f.admin, task, app.OutcomeReplaced, "CVE-1"))
+		wantRefused(t, f, a, apperr.Invalid, resolve(f.admin, task, app.OutcomeReplaced, "CVE-1"))
 	})
 	t.Run("T3: advisory already holds a CVE refused", func(t *testing.T) {
 		a, task, _ := queuedTask(t)
 		f.sql(t, a, `UPDATE advisories SET assigned_cve_id = $2 WHERE id = $1`, nextCVE())
-		refusedCv(t, f, a, apperr.Conflict, resolve(f.admin, task, app.OutcomeReplaced, nextCVE()))
+		wantRefused(t, f, a, apperr.Conflict, resolve(f.admin, task, app.OutcomeReplaced, nextCVE()))
 	})
 	t.Run("T3: replacement held by another advisory refused", func(t *testing.T) {
 		a, task, _ := queuedTask(t)
 		cve := nextCVE()
 		f.sql(t, f.lanternDraft(t), `UPDATE advisories SET assigned_cve_id = $2 WHERE id = $1`, cve)
-		refusedCv(t, f, a, apperr.Conflict, resolve(f.admin, task, app.OutcomeReplaced, cve))
+		wantRefused(t, f, a, apperr.Conflict, resolve(f.admin, task, app.OutcomeReplaced, cve))
 	})
 	t.Run("T3: owner refused", func(t *testing.T) {
 		a, task, _ := queuedTask(t)
-		refusedCv(t, f, a, apperr.Forbidden, resolve(f.owner, task, app.OutcomeReplaced, nextCVE()))
+		wantRefused(t, f, a, apperr.Forbidden, resolve(f.owner, task, app.OutcomeReplaced, nextCVE()))
 	})
 	t.Run("C5: replacement creates a reserved CVE request", func(t *testing.T) {
 		a, task, _ := queuedTask(t)
@@ -499,7 +490,7 @@ func TestResolveOrphanReassignment(t *testing.T) {
 		if tasks := f.cveTasks(t, a); tasks[len(tasks)-1] != "reserved:"+cve {
 			t.Errorf("CVE tasks %v; want a reserved request for the replacement", tasks)
 		}
-		r := lastAuditCv(t, f, a, "cve.task_status_changed")
+		r := f.lastAudit(t, a, "cve.task_status_changed")
 		if r.Metadata["cve_id"] != cve || r.Metadata["task_id"] != float64(f.newestCVETaskID(a)) {
 			t.Errorf("cve.task_status_changed metadata %v", r.Metadata)
 		}
@@ -521,14 +512,14 @@ func TestResolveOrphanReassignment(t *testing.T) {
 		if f.versionCount(t, a) != v+1 {
 			t.Errorf("%d versions appended, want 1 (lifecycle §12)", f.versionCount(t, a)-v)
 		}
-		versionedCVECv(t, f, f.reload(t, a))
+		versionedCVE(t, f, f.reload(t, a))
 		if acts := f.newActions(t, a, n); !sameActions(acts, "cve.task_status_changed", "cve.orphan_reassignment_resolved") {
 			t.Errorf("audits %v", acts)
 		}
 	})
 	t.Run("C5: replacement by a collaborator refused", func(t *testing.T) {
 		a, task, _ := queuedTask(t)
-		refusedCv(t, f, a, apperr.Forbidden, resolve(f.collab, task, app.OutcomeReplaced, nextCVE()))
+		wantRefused(t, f, a, apperr.Forbidden, resolve(f.collab, task, app.OutcomeReplaced, nextCVE()))
 		if tasks := f.cveTasks(t, a); len(tasks) != 1 {
 			t.Errorf("CVE tasks %v; want only the original reservation", tasks)
 		}

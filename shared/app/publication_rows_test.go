@@ -25,8 +25,9 @@ import (
 
 // --- helpers ---
 
-// reloadPb reads advisory a again, for the do functions (which have no t).
-func reloadPb(f *advFixture, a *advisory.Advisory) (*advisory.Advisory, error) {
+// loadAdvisory reads advisory a again, for the do functions (which have
+// no t).
+func loadAdvisory(f *advFixture, a *advisory.Advisory) (*advisory.Advisory, error) {
 	var got *advisory.Advisory
 	err := f.db.InTx(f.sys, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
 		var err error
@@ -36,36 +37,9 @@ func reloadPb(f *advFixture, a *advisory.Advisory) (*advisory.Advisory, error) {
 	return got, err
 }
 
-// newestTaskIDPb is the id of a's newest publication task, 0 if none.
-func newestTaskIDPb(f *advFixture, a *advisory.Advisory) (int64, error) {
-	var id *int64
-	err := f.db.InTx(f.sys, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		return tx.QueryRow(f.sys, `SELECT max(id) FROM publication_tasks WHERE advisory_id = $1`, a.ID).Scan(&id)
-	})
-	if err != nil || id == nil {
-		return 0, err
-	}
-	return *id, nil
-}
-
-// newestTaskPb is a's newest publication task.
-func newestTaskPb(t *testing.T, f *advFixture, a *advisory.Advisory) publication.Task {
-	t.Helper()
-	id, err := newestTaskIDPb(f, a)
-	if err != nil || id == 0 {
-		t.Fatalf("no publication task (%v)", err)
-	}
-	var task publication.Task
-	f.exec(t, func(tx *postgres.DB) error {
-		task, err = tx.PublicationTask(f.sys, id)
-		return err
-	})
-	return task
-}
-
-// isPb refuses do's error unless it is target: a refusal for another
+// errIs refuses do's error unless it is target: a refusal for another
 // reason of the same kind turns into a kindless error and fails the case.
-func isPb(do doFn, target error) doFn {
+func errIs(do doFn, target error) doFn {
 	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
 		got, err := do(ctx, f, c, a)
 		if err != nil && !errors.Is(err, target) {
@@ -75,52 +49,45 @@ func isPb(do doFn, target error) doFn {
 	}
 }
 
-func publishPb(pf *pubFixture) doFn {
+func callPublish(pf *pubFixture) doFn {
 	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
 		if _, err := pf.pubs.Publish(ctx, c, a.AdvisoryID); err != nil {
 			return nil, err
 		}
-		return reloadPb(f, a)
+		return loadAdvisory(f, a)
 	}
 }
 
-// retryPb retries the advisory's newest publication task.
-func retryPb(pf *pubFixture) doFn {
+// callRetry retries the advisory's newest publication task.
+func callRetry(pf *pubFixture) doFn {
 	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
-		id, err := newestTaskIDPb(f, a)
+		id, err := newestPublicationTaskID(f, a)
 		if err != nil || id == 0 {
 			return nil, fmt.Errorf("no task to retry (%v)", err)
 		}
 		if _, err := pf.pubs.Retry(ctx, c, id); err != nil {
 			return nil, err
 		}
-		return reloadPb(f, a)
+		return loadAdvisory(f, a)
 	}
 }
 
-func unwithdrawPb(pf *pubFixture) doFn {
+func callUnwithdraw(pf *pubFixture) doFn {
 	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
 		got, _, err := pf.pubs.Unwithdraw(ctx, c, a.AdvisoryID)
 		return got, err
 	}
 }
 
-// dismissPb dismisses the draft $1 as L7 leaves the row.
-const dismissPb = `UPDATE advisories SET state = 'dismissed', dismissed_from_state = 'draft', dismissed_reason = 'Duplicate.' WHERE id = $1`
-
-func jettyDraftPb(t *testing.T, f *advFixture) *advisory.Advisory {
-	return f.draft(t, "jetty", f.jettyOwner)
-}
-
-// taskPb adds a publication task in status, pinned to the latest version,
-// to the advisory setup made.
-func taskPb(setup setupFn, status publication.Status) setupFn {
+// withTask adds a publication task in status, pinned to the latest
+// version, to the advisory setup made.
+func withTask(setup setupFn, status publication.Status) setupFn {
 	return with(setup, `INSERT INTO publication_tasks (advisory_id, version_id, status)
 		SELECT $1, id, $2 FROM advisory_versions WHERE advisory_id = $1 ORDER BY version DESC LIMIT 1`, string(status))
 }
 
-// editedPb edits the advisory setup made (a new version) as the admin.
-func editedPb(setup setupFn) setupFn {
+// editedByAdmin edits the advisory setup made (a new version) as the admin.
+func editedByAdmin(setup setupFn) setupFn {
 	return func(t *testing.T, f *advFixture) *advisory.Advisory {
 		t.Helper()
 		a := setup(t, f)
@@ -133,9 +100,9 @@ func editedPb(setup setupFn) setupFn {
 	}
 }
 
-// withCVEPb gives the advisory setup made a reference (a CVE record needs
-// one) and assigned CVE cve, both versioned, as the admin.
-func withCVEPb(setup setupFn, cve string) setupFn {
+// withVersionedCVE gives the advisory setup made a reference (a CVE record
+// needs one) and assigned CVE cve, both versioned, as the admin.
+func withVersionedCVE(setup setupFn, cve string) setupFn {
 	return func(t *testing.T, f *advFixture) *advisory.Advisory {
 		t.Helper()
 		a := setup(t, f)
@@ -153,16 +120,17 @@ func withCVEPb(setup setupFn, cve string) setupFn {
 	}
 }
 
-// withdrawnPb withdraws the published advisory setup made as the admin and
-// runs the withdrawal: the advisory ends dismissed from published (L12).
-func withdrawnPb(pf *pubFixture, setup setupFn) setupFn {
+// withdrawnByWorker withdraws the published advisory setup made as the
+// admin and runs the withdrawal: the advisory ends dismissed from
+// published (L12).
+func withdrawnByWorker(pf *pubFixture, setup setupFn) setupFn {
 	return func(t *testing.T, f *advFixture) *advisory.Advisory {
 		t.Helper()
 		a := setup(t, f)
 		if _, err := f.svc.Withdraw(context.Background(), f.admin, a.AdvisoryID, "Not a vulnerability after all."); err != nil {
 			t.Fatal(err)
 		}
-		if err := pf.run(t, pf.pubs, newestTaskPb(t, f, a)); err != nil {
+		if err := pf.run(t, pf.pubs, f.latestTask(t, a)); err != nil {
 			t.Fatal(err)
 		}
 		a = f.reload(t, a)
@@ -173,23 +141,18 @@ func withdrawnPb(pf *pubFixture, setup setupFn) setupFn {
 	}
 }
 
-// queuedTaskPb checks the task a successful publish, retry, withdrawal or
-// un-withdraw left: the newest one, queued, pinned to the latest version,
+// wantQueuedTask checks the task a successful publish, retry, withdrawal
+// or un-withdraw left: the newest one, queued, pinned to the latest version,
 // its run in the outbox (INV-PUB-5), and publication.export_started
 // naming it (task_id, version_id, version).
-func queuedTaskPb(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+func wantQueuedTask(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 	t.Helper()
-	task := newestTaskPb(t, f, after)
+	task, latest := f.latestTask(t, after), f.latestVersion(t, after)
 	var (
-		latest  advisory.Version
 		outbox  int
 		started map[string]any
 	)
 	f.exec(t, func(tx *postgres.DB) error {
-		var err error
-		if latest, err = tx.LatestVersion(f.sys, after.ID); err != nil {
-			return err
-		}
 		if err := tx.QueryRow(f.sys, `SELECT count(*) FROM outbox WHERE kind = $1 AND (payload->>'task_id')::bigint = $2`,
 			string(app.KindRunPublication), task.ID).Scan(&outbox); err != nil {
 			return err
@@ -208,27 +171,17 @@ func queuedTaskPb(t *testing.T, f *advFixture, before, after *advisory.Advisory)
 	}
 }
 
-// taskCountPb is how many publication tasks a has.
-func taskCountPb(t *testing.T, f *advFixture, a *advisory.Advisory) int {
-	t.Helper()
-	var n int
-	f.exec(t, func(tx *postgres.DB) error {
-		return tx.QueryRow(f.sys, `SELECT count(*) FROM publication_tasks WHERE advisory_id = $1`, a.ID).Scan(&n)
-	})
-	return n
-}
-
 // --- P1, L10: publish and re-publish requests ---
 
 func TestPublishRowsP1L10(t *testing.T) {
 	t.Parallel()
 	pf := newPubFixture(t)
-	publish := publishPb(pf)
+	publish := callPublish(pf)
 	started := []string{"publication.export_started"}
-	stays := func(s advisory.State) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	stays := func(s advisory.State) checkFn {
 		return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			t.Helper()
-			queuedTaskPb(t, f, before, after)
+			wantQueuedTask(t, f, before, after)
 			// Only the worker changes the state (INV-LIFECYCLE-3).
 			if after.State != s {
 				t.Errorf("state %s after the request, want %s", after.State, s)
@@ -240,13 +193,13 @@ func TestPublishRowsP1L10(t *testing.T) {
 	}
 	runUseCases(t, pf.advFixture, []useCase{
 		// P1: publish (interactive), can_publish on the locked row.
-		{name: "P1: publish, mature team member without review (INV-PERM-2)", setup: jettyDraftPb, caller: asJettyOwner, do: publish,
+		{name: "P1: publish, mature team member without review (INV-PERM-2)", setup: jettyDraft, caller: asJettyOwner, do: publish,
 			actions: started, check: stays(advisory.StateDraft)},
 		{name: "P1: publish, non-mature team member with an approved review (INV-PERM-1)", setup: decided(true), caller: asOwner, do: publish,
 			actions: started, check: stays(advisory.StateDraft)},
 		{name: "P1: publish, admin without review on a non-mature project", setup: lanternDraft, caller: asAdmin, do: publish,
 			actions: started, check: stays(advisory.StateDraft)},
-		{name: "P1: publish, GHSA-linked admin break-glass", setup: ghsa(jettyDraftPb), caller: asAdmin, do: publish,
+		{name: "P1: publish, GHSA-linked admin break-glass", setup: ghsa(jettyDraft), caller: asAdmin, do: publish,
 			actions: started, check: stays(advisory.StateDraft)},
 		{name: "P1: publish, non-mature team member without approval refused (INV-PERM-1)", setup: lanternDraft, caller: asOwner, do: publish,
 			kind: apperr.Forbidden},
@@ -255,35 +208,35 @@ func TestPublishRowsP1L10(t *testing.T) {
 		{name: "P1: publish while a review is submitted, admin refused (INV-PERM-3)", setup: submitted, caller: asAdmin, do: publish,
 			kind: apperr.Forbidden},
 		{name: "P1: publish while a review is submitted, mature team member refused (INV-PERM-3)",
-			setup: with(jettyDraftPb, `UPDATE advisories SET review_status = 'submitted' WHERE id = $1`), caller: asJettyOwner, do: publish,
+			setup: with(jettyDraft, `UPDATE advisories SET review_status = 'submitted' WHERE id = $1`), caller: asJettyOwner, do: publish,
 			kind: apperr.Forbidden},
-		{name: "P1: publish, GHSA-linked team member refused (admin only)", setup: ghsa(jettyDraftPb), caller: asJettyOwner, do: publish,
+		{name: "P1: publish, GHSA-linked team member refused (admin only)", setup: ghsa(jettyDraft), caller: asJettyOwner, do: publish,
 			kind: apperr.Forbidden},
-		{name: "P1: publish, collaborator refused", setup: jettyDraftPb, caller: asCollab, do: publish, kind: apperr.Forbidden},
-		{name: "P1: publish, viewer refused", setup: jettyDraftPb, caller: asViewer, do: publish, kind: apperr.Forbidden},
-		{name: "P1: publish, stranger refused as not found (INV-PRIVACY-1)", setup: jettyDraftPb, caller: asStranger, do: publish, kind: apperr.NotFound},
+		{name: "P1: publish, collaborator refused", setup: jettyDraft, caller: asCollab, do: publish, kind: apperr.Forbidden},
+		{name: "P1: publish, viewer refused", setup: jettyDraft, caller: asViewer, do: publish, kind: apperr.Forbidden},
+		{name: "P1: publish, stranger refused as not found (INV-PRIVACY-1)", setup: jettyDraft, caller: asStranger, do: publish, kind: apperr.NotFound},
 		{name: "P1: publish of a triage report refused", setup: lanternTriage, caller: asAdmin, do: publish, kind: apperr.Forbidden},
-		{name: "P1: publish of a dismissed draft refused", setup: dismissedFrom(jettyDraftPb, "draft"), caller: asAdmin, do: publish,
+		{name: "P1: publish of a dismissed draft refused", setup: dismissedFrom(jettyDraft, "draft"), caller: asAdmin, do: publish,
 			kind: apperr.Forbidden},
 		{name: "P1: publish while a publication is queued refused (409 in_progress, INV-CONCURRENCY-1)",
-			setup: taskPb(jettyDraftPb, publication.StatusQueued), caller: asJettyOwner,
-			do: isPb(publish, advisory.ErrPublicationInProgress), kind: apperr.Conflict},
+			setup: withTask(jettyDraft, publication.StatusQueued), caller: asJettyOwner,
+			do: errIs(publish, advisory.ErrPublicationInProgress), kind: apperr.Conflict},
 		{name: "P1: publish while a publication is running refused (409 in_progress, INV-CONCURRENCY-1)",
-			setup: taskPb(jettyDraftPb, publication.StatusRunning), caller: asAdmin,
-			do: isPb(publish, advisory.ErrPublicationInProgress), kind: apperr.Conflict},
-		{name: "P1: publish after a failed task (none in flight)", setup: taskPb(jettyDraftPb, publication.StatusFailed), caller: asJettyOwner,
+			setup: withTask(jettyDraft, publication.StatusRunning), caller: asAdmin,
+			do: errIs(publish, advisory.ErrPublicationInProgress), kind: apperr.Conflict},
+		{name: "P1: publish after a failed task (none in flight)", setup: withTask(jettyDraft, publication.StatusFailed), caller: asJettyOwner,
 			do: publish, actions: started, check: stays(advisory.StateDraft)},
 
 		// L10: re-publish of a published advisory, pinned to the latest version.
-		{name: "L10: re-publish after an edit, mature team member", setup: editedPb(jettyPublished), caller: asJettyOwner, do: publish,
+		{name: "L10: re-publish after an edit, mature team member", setup: editedByAdmin(jettyPublished), caller: asJettyOwner, do: publish,
 			actions: started, check: stays(advisory.StatePublished)},
 		{name: "L10: re-publish, admin on a non-mature project", setup: lanternPublished, caller: asAdmin, do: publish,
 			actions: started, check: stays(advisory.StatePublished)},
 		{name: "L10: re-publish, non-mature team member without approval refused (INV-PERM-1)", setup: lanternPublished, caller: asOwner,
 			do: publish, kind: apperr.Forbidden},
 		{name: "L10: re-publish while a publication is queued refused (INV-CONCURRENCY-1)",
-			setup: taskPb(jettyPublished, publication.StatusQueued), caller: asJettyOwner,
-			do: isPb(publish, advisory.ErrPublicationInProgress), kind: apperr.Conflict},
+			setup: withTask(jettyPublished, publication.StatusQueued), caller: asJettyOwner,
+			do: errIs(publish, advisory.ErrPublicationInProgress), kind: apperr.Conflict},
 		{name: "L10: re-publish of a withdrawn advisory refused (dismissed; un-withdraw is L14)",
 			setup: dismissedFrom(jettyPublished, "published"), caller: asAdmin, do: publish, kind: apperr.Forbidden},
 	})
@@ -294,10 +247,10 @@ func TestPublishRowsP1L10(t *testing.T) {
 func TestRetryRowsP3(t *testing.T) {
 	t.Parallel()
 	pf := newPubFixture(t)
-	retry := retryPb(pf)
+	retry := callRetry(pf)
 	newRow := func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		t.Helper()
-		queuedTaskPb(t, f, before, after)
+		wantQueuedTask(t, f, before, after)
 		var statuses []string
 		f.exec(t, func(tx *postgres.DB) error {
 			rows, err := tx.Query(f.sys, `SELECT status FROM publication_tasks WHERE advisory_id = $1 ORDER BY id`, after.ID)
@@ -312,26 +265,26 @@ func TestRetryRowsP3(t *testing.T) {
 		}
 	}
 	runUseCases(t, pf.advFixture, []useCase{
-		{name: "P3: retry of a failed task, mature team member", setup: taskPb(jettyDraftPb, publication.StatusFailed), caller: asJettyOwner,
+		{name: "P3: retry of a failed task, mature team member", setup: withTask(jettyDraft, publication.StatusFailed), caller: asJettyOwner,
 			do: retry, actions: []string{"publication.export_started"}, check: newRow},
 		{name: "P3: retry pins the current latest version, not the failed task's",
-			setup: editedPb(taskPb(jettyDraftPb, publication.StatusFailed)), caller: asAdmin, do: retry,
+			setup: editedByAdmin(withTask(jettyDraft, publication.StatusFailed)), caller: asAdmin, do: retry,
 			actions: []string{"publication.export_started"}, check: newRow},
-		{name: "P3: retry of a failed re-publish, admin", setup: taskPb(lanternPublished, publication.StatusFailed), caller: asAdmin,
+		{name: "P3: retry of a failed re-publish, admin", setup: withTask(lanternPublished, publication.StatusFailed), caller: asAdmin,
 			do: retry, actions: []string{"publication.export_started"}, check: newRow},
-		{name: "P3: retry of a queued task refused (400 not_failed)", setup: taskPb(jettyDraftPb, publication.StatusQueued), caller: asJettyOwner,
-			do: isPb(retry, publication.ErrNotFailed), kind: apperr.Invalid},
-		{name: "P3: retry of a succeeded task refused (400 not_failed)", setup: taskPb(jettyPublished, publication.StatusSucceeded),
-			caller: asJettyOwner, do: isPb(retry, publication.ErrNotFailed), kind: apperr.Invalid},
+		{name: "P3: retry of a queued task refused (400 not_failed)", setup: withTask(jettyDraft, publication.StatusQueued), caller: asJettyOwner,
+			do: errIs(retry, publication.ErrNotFailed), kind: apperr.Invalid},
+		{name: "P3: retry of a succeeded task refused (400 not_failed)", setup: withTask(jettyPublished, publication.StatusSucceeded),
+			caller: asJettyOwner, do: errIs(retry, publication.ErrNotFailed), kind: apperr.Invalid},
 		{name: "P3: retry, non-mature team member without approval refused (can_publish now, INV-PERM-1)",
-			setup: taskPb(lanternDraft, publication.StatusFailed), caller: asOwner, do: retry, kind: apperr.Forbidden},
+			setup: withTask(lanternDraft, publication.StatusFailed), caller: asOwner, do: retry, kind: apperr.Forbidden},
 		{name: "P3: retry while a review is submitted refused (INV-PERM-3)",
-			setup:  with(taskPb(jettyDraftPb, publication.StatusFailed), `UPDATE advisories SET review_status = 'submitted' WHERE id = $1`),
+			setup:  with(withTask(jettyDraft, publication.StatusFailed), `UPDATE advisories SET review_status = 'submitted' WHERE id = $1`),
 			caller: asAdmin, do: retry, kind: apperr.Forbidden},
-		{name: "P3: retry, collaborator refused", setup: taskPb(jettyDraftPb, publication.StatusFailed), caller: asCollab, do: retry,
+		{name: "P3: retry, collaborator refused", setup: withTask(jettyDraft, publication.StatusFailed), caller: asCollab, do: retry,
 			kind: apperr.Forbidden},
 		{name: "P3: retry of a failed un-withdraw refused (dismissed, lifecycle §6.4)",
-			setup: taskPb(dismissedFrom(jettyPublished, "published"), publication.StatusFailed), caller: asAdmin, do: retry,
+			setup: withTask(dismissedFrom(jettyPublished, "published"), publication.StatusFailed), caller: asAdmin, do: retry,
 			kind: apperr.Forbidden},
 	})
 }
@@ -344,17 +297,11 @@ func TestWithdrawRowsL12(t *testing.T) {
 	w := withdraw("Not a vulnerability after all.")
 	recorded := func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		t.Helper()
-		queuedTaskPb(t, f, before, after)
+		wantQueuedTask(t, f, before, after)
 		if after.State != advisory.StatePublished || after.WithdrawnReason != "Not a vulnerability after all." {
 			t.Errorf("after the request: state %s, withdrawn_reason %q; want published until the worker's push", after.State, after.WithdrawnReason)
 		}
-		var latest advisory.Version
-		f.exec(t, func(tx *postgres.DB) error {
-			var err error
-			latest, err = tx.LatestVersion(f.sys, after.ID)
-			return err
-		})
-		if latest.Payload.WithdrawnReason != after.WithdrawnReason {
+		if latest := f.latestVersion(t, after); latest.Payload.WithdrawnReason != after.WithdrawnReason {
 			t.Errorf("pinned version's withdrawn_reason %q", latest.Payload.WithdrawnReason)
 		}
 		// The reason is a public action note (lifecycle §0 item 5).
@@ -382,12 +329,12 @@ func TestWithdrawRowsL12(t *testing.T) {
 		{name: "L12: withdraw, non-mature team member refused (must request, Q1)", setup: lanternPublished, caller: asOwner, do: w, kind: apperr.Forbidden},
 		{name: "L12: withdraw, collaborator refused", setup: jettyPublished, caller: asCollab, do: w, kind: apperr.Forbidden},
 		{name: "L12: withdraw with an empty reason refused", setup: jettyPublished, caller: asAdmin, do: withdraw("  "), kind: apperr.Invalid},
-		{name: "L12: withdraw of a draft refused", setup: jettyDraftPb, caller: asAdmin, do: w, kind: apperr.Conflict},
+		{name: "L12: withdraw of a draft refused", setup: jettyDraft, caller: asAdmin, do: w, kind: apperr.Conflict},
 		{name: "L12: withdraw of a dismissed advisory refused", setup: dismissedFrom(jettyPublished, "published"), caller: asAdmin, do: w,
 			kind: apperr.Conflict},
 		{name: "L12: withdraw while a publication is in flight refused (INV-CONCURRENCY-1)",
-			setup: taskPb(jettyPublished, publication.StatusRunning), caller: asAdmin,
-			do: isPb(w, advisory.ErrPublicationInProgress), kind: apperr.Conflict},
+			setup: withTask(jettyPublished, publication.StatusRunning), caller: asAdmin,
+			do: errIs(w, advisory.ErrPublicationInProgress), kind: apperr.Conflict},
 	})
 }
 
@@ -397,18 +344,18 @@ func TestUnwithdrawRowsL14(t *testing.T) {
 	t.Parallel()
 	pf := newPubFixture(t)
 	ctx := context.Background()
-	un := unwithdrawPb(pf)
-	jettyWithdrawn := withdrawnPb(pf, jettyPublished)
-	lanternWithdrawn := withdrawnPb(pf, lanternPublished)
-	reopened := func(disposition string) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	un := callUnwithdraw(pf)
+	jettyWithdrawn := withdrawnByWorker(pf, jettyPublished)
+	lanternWithdrawn := withdrawnByWorker(pf, lanternPublished)
+	reopened := func(disposition string) checkFn {
 		return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			t.Helper()
-			queuedTaskPb(t, f, before, after)
+			wantQueuedTask(t, f, before, after)
 			// Stays dismissed until the worker's L9 finalisation (INV-WITHDRAW).
 			if after.State != advisory.StateDismissed || after.WithdrawnReason != "" {
 				t.Errorf("after the request: state %s, withdrawn_reason %q; want dismissed, cleared", after.State, after.WithdrawnReason)
 			}
-			task := newestTaskPb(t, f, after)
+			task := f.latestTask(t, after)
 			var v advisory.Version
 			f.exec(t, func(tx *postgres.DB) error {
 				var err error
@@ -435,11 +382,11 @@ func TestUnwithdrawRowsL14(t *testing.T) {
 			check: reopened(app.DispositionNone)},
 		{name: "L14: un-withdraw, mature team member", setup: jettyWithdrawn, caller: asJettyOwner, do: un, actions: started, versions: 1,
 			check: reopened(app.DispositionNone)},
-		{name: "L14: un-withdraw reattaches the withdrawal's orphaned CVE (O3)", setup: withdrawnPb(pf, withCVEPb(jettyPublished, "CVE-2026-32222")),
+		{name: "L14: un-withdraw reattaches the withdrawal's orphaned CVE (O3)", setup: withdrawnByWorker(pf, withVersionedCVE(jettyPublished, "CVE-2026-32222")),
 			caller: asJettyOwner, do: un, actions: []string{"cve.reassigned_from_orphan", "advisory.reopened", "publication.export_started"}, versions: 1,
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				reopened(app.DispositionReassignedDirect)(t, f, before, after)
-				task := newestTaskPb(t, f, after)
+				task := f.latestTask(t, after)
 				var v advisory.Version
 				f.exec(t, func(tx *postgres.DB) error {
 					var err error
@@ -451,7 +398,7 @@ func TestUnwithdrawRowsL14(t *testing.T) {
 				}
 			}},
 		{name: "L14: un-withdraw of a withdrawal whose orphan was marked rejected queues the admin task (T1, §12 parity)",
-			setup: with(withdrawnPb(pf, withCVEPb(jettyPublished, "CVE-2026-32223")),
+			setup: with(withdrawnByWorker(pf, withVersionedCVE(jettyPublished, "CVE-2026-32223")),
 				`UPDATE orphan_cves SET status = 'marked_rejected', marked_rejected_at = now() WHERE previous_advisory_id = $1`),
 			caller: asAdmin, do: un, actions: []string{"cve.orphan_reassignment_requested", "advisory.reopened", "publication.export_started"},
 			versions: 1, check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
@@ -463,13 +410,13 @@ func TestUnwithdrawRowsL14(t *testing.T) {
 		{name: "L14: un-withdraw, non-mature team member refused (ADM or MAT)", setup: lanternWithdrawn, caller: asOwner, do: un, kind: apperr.Forbidden},
 		{name: "L14: un-withdraw, collaborator refused", setup: jettyWithdrawn, caller: asCollab, do: un, kind: apperr.Forbidden},
 		{name: "L14: un-withdraw, stranger refused as not found", setup: jettyWithdrawn, caller: asStranger, do: un, kind: apperr.NotFound},
-		{name: "L14: un-withdraw of a dismissed draft refused (L13 reopens it)", setup: dismissedFrom(jettyDraftPb, "draft"), caller: asAdmin,
-			do: isPb(un, advisory.ErrIllegalTransition), kind: apperr.Conflict},
+		{name: "L14: un-withdraw of a dismissed draft refused (L13 reopens it)", setup: dismissedFrom(jettyDraft, "draft"), caller: asAdmin,
+			do: errIs(un, advisory.ErrIllegalTransition), kind: apperr.Conflict},
 		{name: "L14: un-withdraw of a published advisory refused", setup: jettyPublished, caller: asAdmin,
-			do: isPb(un, advisory.ErrIllegalTransition), kind: apperr.Conflict},
+			do: errIs(un, advisory.ErrIllegalTransition), kind: apperr.Conflict},
 		{name: "L14: un-withdraw while a publication is in flight refused (INV-CONCURRENCY-1)",
-			setup: taskPb(jettyWithdrawn, publication.StatusQueued), caller: asAdmin,
-			do: isPb(un, advisory.ErrPublicationInProgress), kind: apperr.Conflict},
+			setup: withTask(jettyWithdrawn, publication.StatusQueued), caller: asAdmin,
+			do: errIs(un, advisory.ErrPublicationInProgress), kind: apperr.Conflict},
 	})
 
 	t.Run("L14: un-withdraw run publishes the advisory again (L9 finalisation from dismissed)", func(t *testing.T) {
@@ -478,7 +425,7 @@ func TestUnwithdrawRowsL14(t *testing.T) {
 		if _, _, err := f.pubs.Unwithdraw(ctx, f.jettyOwner, a.AdvisoryID); err != nil {
 			t.Fatal(err)
 		}
-		task := newestTaskPb(t, f.advFixture, a)
+		task := f.latestTask(t, a)
 		before := len(f.audits(t, a))
 		if err := f.run(t, f.pubs, task); err != nil {
 			t.Fatal(err)
@@ -579,17 +526,17 @@ func TestQueuePublicationRowsP2(t *testing.T) {
 		}
 	})
 	t.Run("P2: system path from dismissed without allow-from-dismissed refused", func(t *testing.T) {
-		a := dismissedFrom(jettyDraftPb, "draft")(t, f.advFixture)
+		a := dismissedFrom(jettyDraft, "draft")(t, f.advFixture)
 		before := len(f.audits(t, a))
 		_, err := queue(t, sys, a, false)
 		refused(t, a, before, err, advisory.ErrIllegalTransition)
 	})
 	t.Run("P2: system path while a publication is in flight refused (INV-CONCURRENCY-1)", func(t *testing.T) {
-		a := taskPb(jettyDraftPb, publication.StatusRunning)(t, f.advFixture)
+		a := withTask(jettyDraft, publication.StatusRunning)(t, f.advFixture)
 		before := len(f.audits(t, a))
 		_, err := queue(t, sys, a, false)
 		refused(t, a, before, err, advisory.ErrPublicationInProgress)
-		if n := taskCountPb(t, f.advFixture, a); n != 1 {
+		if n := f.taskCount(t, a); n != 1 {
 			t.Errorf("%d tasks, want the running one only", n)
 		}
 	})
@@ -604,7 +551,7 @@ func TestWorkerRowsP4P5P6(t *testing.T) {
 	worker := []string{"publication.osv_generated", "publication.csaf_generated", "publication.git_commit", "publication.git_push"}
 
 	t.Run("P5: a queued task runs and succeeds with the pushed commit (P4 pickup: attempts 1, started_at)", func(t *testing.T) {
-		a := jettyDraftPb(t, f.advFixture)
+		a := jettyDraft(t, f.advFixture)
 		task := f.publish(t, f.jettyOwner, a)
 		if err := f.run(t, f.pubs, task); err != nil {
 			t.Fatal(err)
@@ -616,7 +563,7 @@ func TestWorkerRowsP4P5P6(t *testing.T) {
 	})
 	t.Run("P5: success refused once the task was reaped during the push (P6 records nothing over it)", func(t *testing.T) {
 		p := f.publications(t, app.PublicationsConfig{Repo: fileRepo(t, "file://"+f.bare)})
-		a := jettyDraftPb(t, f.advFixture)
+		a := jettyDraft(t, f.advFixture)
 		task := f.publish(t, f.jettyOwner, a)
 		app.SetBeforeFinalize(p, func(id int64) error {
 			return f.db.InTx(f.sys, pgx.TxOptions{}, func(tx *postgres.DB) error {
@@ -639,7 +586,7 @@ func TestWorkerRowsP4P5P6(t *testing.T) {
 		}
 	})
 	t.Run("P4: pickup of a failed task on redelivery runs it again in place", func(t *testing.T) {
-		a := jettyDraftPb(t, f.advFixture)
+		a := jettyDraft(t, f.advFixture)
 		task := f.publish(t, f.jettyOwner, a)
 		f.sql(t, a, `UPDATE publication_tasks SET status = 'failed', attempts = 1, last_error = 'lost' WHERE advisory_id = $1`)
 		m := message(task)
@@ -670,7 +617,7 @@ func TestWorkerRowsP4P5P6(t *testing.T) {
 		}
 	}
 	t.Run("P4: pickup of a succeeded task refused (duplicate delivery is a no-op)", func(t *testing.T) {
-		a := jettyDraftPb(t, f.advFixture)
+		a := jettyDraft(t, f.advFixture)
 		task := f.publish(t, f.jettyOwner, a)
 		if err := f.run(t, f.pubs, task); err != nil {
 			t.Fatal(err)
@@ -678,13 +625,13 @@ func TestWorkerRowsP4P5P6(t *testing.T) {
 		noop(t, a, task)
 	})
 	t.Run("P4: pickup of a running task refused (another delivery at work)", func(t *testing.T) {
-		a := jettyDraftPb(t, f.advFixture)
+		a := jettyDraft(t, f.advFixture)
 		task := f.publish(t, f.jettyOwner, a)
 		f.sql(t, a, `UPDATE publication_tasks SET status = 'running', attempts = 1 WHERE advisory_id = $1`)
 		noop(t, a, task)
 	})
 	t.Run("P4: pickup of a failed task refused once a newer task exists", func(t *testing.T) {
-		a := jettyDraftPb(t, f.advFixture)
+		a := jettyDraft(t, f.advFixture)
 		old := f.publish(t, f.jettyOwner, a)
 		f.sql(t, a, `UPDATE publication_tasks SET status = 'failed', attempts = 1 WHERE advisory_id = $1`)
 		newer := f.publish(t, f.jettyOwner, a)
@@ -695,7 +642,7 @@ func TestWorkerRowsP4P5P6(t *testing.T) {
 	})
 
 	t.Run("L9: draft published on success (P5), reassignment request cleared", func(t *testing.T) {
-		a := with(jettyDraftPb, `UPDATE advisories SET reassignment_requested_at = now(), reassignment_requested_by_id = $2,
+		a := with(jettyDraft, `UPDATE advisories SET reassignment_requested_at = now(), reassignment_requested_by_id = $2,
 			reassignment_request_note = 'Belongs elsewhere.' WHERE id = $1`, f.jettyOwner.UserID)(t, f.advFixture)
 		task := f.publish(t, f.jettyOwner, a)
 		before := len(f.audits(t, a))
@@ -727,7 +674,7 @@ func TestWorkerRowsP4P5P6(t *testing.T) {
 		}
 	})
 	t.Run("L10: re-publish run keeps published_at and clears republish_required (P5)", func(t *testing.T) {
-		a := editedPb(jettyPublished)(t, f.advFixture)
+		a := editedByAdmin(jettyPublished)(t, f.advFixture)
 		if !a.RepublishRequired {
 			t.Fatal("edit of a published advisory did not set republish_required")
 		}
@@ -750,11 +697,11 @@ func TestWorkerRowsP4P5P6(t *testing.T) {
 	// dismissed while its publication is queued or running is never
 	// published, and the abort is final (not redelivered).
 	t.Run("P6: advisory dismissed while queued refused: failed, not pushed, not published (L9, §12)", func(t *testing.T) {
-		a := jettyDraftPb(t, f.advFixture)
+		a := jettyDraft(t, f.advFixture)
 		task := f.publish(t, f.jettyOwner, a)
 		// Dismissed behind the queued task's back (the row as L7 leaves it;
 		// whether L7 itself waits for the run is not this row's concern).
-		f.sql(t, a, dismissPb)
+		f.sql(t, a, dismissedSQL, "draft")
 		head := gitCmd(t, f.bare, "for-each-ref", "refs/heads/main")
 		before := len(f.audits(t, a))
 		if err := f.run(t, f.pubs, task); err != nil {
@@ -773,11 +720,11 @@ func TestWorkerRowsP4P5P6(t *testing.T) {
 	})
 	t.Run("P6: advisory dismissed while running refused at the final transaction (L9, §12)", func(t *testing.T) {
 		p := f.publications(t, app.PublicationsConfig{Repo: fileRepo(t, "file://"+f.bare)})
-		a := jettyDraftPb(t, f.advFixture)
+		a := jettyDraft(t, f.advFixture)
 		task := f.publish(t, f.jettyOwner, a)
 		app.SetBeforeFinalize(p, func(int64) error {
 			return f.db.InTx(f.sys, pgx.TxOptions{}, func(tx *postgres.DB) error {
-				_, err := tx.Exec(f.sys, dismissPb, a.ID)
+				_, err := tx.Exec(f.sys, dismissedSQL, a.ID, "draft")
 				return err
 			})
 		})
@@ -809,7 +756,7 @@ func TestWorkerRowsP4P5P6(t *testing.T) {
 		if err := os.WriteFile(hook, []byte("#!/bin/sh\necho 'protected branch' >&2\nexit 1\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		a := jettyDraftPb(t, g.advFixture)
+		a := jettyDraft(t, g.advFixture)
 		task := g.publish(t, g.jettyOwner, a)
 		before := len(g.audits(t, a))
 		if err := g.run(t, g.pubs, task); err != nil {
@@ -842,11 +789,11 @@ func TestWithdrawalWorkerRowsL12(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("L12: withdrawal run dismisses the advisory from published, CVE orphaned (O2)", func(t *testing.T) {
-		a := withCVEPb(jettyPublished, "CVE-2026-33333")(t, f.advFixture)
+		a := withVersionedCVE(jettyPublished, "CVE-2026-33333")(t, f.advFixture)
 		if _, err := f.svc.Withdraw(ctx, f.jettyOwner, a.AdvisoryID, "Duplicate of another advisory."); err != nil {
 			t.Fatal(err)
 		}
-		task := newestTaskPb(t, f.advFixture, a)
+		task := f.latestTask(t, a)
 		before := len(f.audits(t, a))
 		if err := f.run(t, f.pubs, task); err != nil {
 			t.Fatal(err)
@@ -897,7 +844,7 @@ func TestWithdrawalWorkerRowsL12(t *testing.T) {
 		if _, err := g.svc.Withdraw(ctx, g.admin, a.AdvisoryID, "Not a vulnerability after all."); err != nil {
 			t.Fatal(err)
 		}
-		task := newestTaskPb(t, g.advFixture, a)
+		task := g.latestTask(t, a)
 		before := len(g.audits(t, a))
 		if err := g.run(t, g.pubs, task); err != nil {
 			t.Fatal(err)

@@ -144,7 +144,7 @@ func message(task publication.Task) queue.Message {
 	return queue.Message{ID: task.QueueMessageID, Queue: queue.Publish, Kind: app.KindRunPublication, Payload: body, Attempt: 1}
 }
 
-func (f *pubFixture) task(t *testing.T, id int64) publication.Task {
+func (f *advFixture) task(t *testing.T, id int64) publication.Task {
 	t.Helper()
 	var task publication.Task
 	f.exec(t, func(tx *postgres.DB) error {
@@ -160,14 +160,37 @@ func (f *pubFixture) run(t *testing.T, p *app.Publications, task publication.Tas
 	return p.Run(context.Background(), message(task))
 }
 
-// latestTask is the newest publication task of a.
-func (f *pubFixture) latestTask(t *testing.T, a *advisory.Advisory) publication.Task {
-	t.Helper()
-	var id int64
-	f.exec(t, func(tx *postgres.DB) error {
+// newestPublicationTaskID is the id of a's newest publication task, 0 if
+// none; it needs no t, for the do functions.
+func newestPublicationTaskID(f *advFixture, a *advisory.Advisory) (int64, error) {
+	var id *int64
+	err := f.db.InTx(f.sys, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
 		return tx.QueryRow(f.sys, `SELECT max(id) FROM publication_tasks WHERE advisory_id = $1`, a.ID).Scan(&id)
 	})
+	if err != nil || id == nil {
+		return 0, err
+	}
+	return *id, nil
+}
+
+// latestTask is the newest publication task of a.
+func (f *advFixture) latestTask(t *testing.T, a *advisory.Advisory) publication.Task {
+	t.Helper()
+	id, err := newestPublicationTaskID(f, a)
+	if err != nil || id == 0 {
+		t.Fatalf("no publication task (%v)", err)
+	}
 	return f.task(t, id)
+}
+
+// taskCount is how many publication tasks a has.
+func (f *advFixture) taskCount(t *testing.T, a *advisory.Advisory) int {
+	t.Helper()
+	var n int
+	f.exec(t, func(tx *postgres.DB) error {
+		return tx.QueryRow(f.sys, `SELECT count(*) FROM publication_tasks WHERE advisory_id = $1`, a.ID).Scan(&n)
+	})
+	return n
 }
 
 func (f *pubFixture) publish(t *testing.T, c app.Caller, a *advisory.Advisory) publication.Task {
@@ -347,11 +370,7 @@ func TestPublishConcurrentRequests(t *testing.T) {
 				t.Errorf("unexpected error %v", err)
 			}
 		}
-		var tasks int
-		f.exec(t, func(tx *postgres.DB) error {
-			return tx.QueryRow(f.sys, `SELECT count(*) FROM publication_tasks WHERE advisory_id = $1`, a.ID).Scan(&tasks)
-		})
-		if ok != 1 || conflict != 1 || tasks != 1 {
+		if tasks := f.taskCount(t, a); ok != 1 || conflict != 1 || tasks != 1 {
 			t.Errorf("%d ok, %d in_progress, %d tasks; want 1, 1, 1 (INV-CONCURRENCY-1)", ok, conflict, tasks)
 		}
 		// The index backs the check even without the lock.

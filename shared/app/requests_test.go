@@ -58,8 +58,8 @@ func TestWithdrawalRequests(t *testing.T) {
 			t.Errorf("request still pending: %+v", after)
 		}
 	}
-	withdrawn := func(reason, previousNote string) checkLc {
-		return allLc(cleared, func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	withdrawn := func(reason, previousNote string) checkFn {
+		return checkAll(cleared, func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			if after.WithdrawnReason != reason || after.State != advisory.StatePublished || !after.RepublishRequired {
 				t.Errorf("withdrawal not recorded: reason %q state %s republish %v", after.WithdrawnReason, after.State, after.RepublishRequired)
 			}
@@ -72,21 +72,21 @@ func TestWithdrawalRequests(t *testing.T) {
 			if queuedTasks != 1 || pinned != reason {
 				t.Errorf("%d queued publication tasks pinned to withdrawn_reason %q, want 1 pinned to %q", queuedTasks, pinned, reason)
 			}
-		}, wantMetaLc("advisory.withdrawal_request_cleared", map[string]any{"cause": "approved", "previous_note": previousNote}),
-			wantNoteLc(false, reason))
+		}, wantMeta("advisory.withdrawal_request_cleared", map[string]any{"cause": "approved", "previous_note": previousNote}),
+			wantNote(false, reason))
 	}
 	approved := []string{"advisory.withdrawal_request_cleared", "comment.created", "publication.export_started"}
 	runUseCases(t, f, []useCase{
 		{name: "Q1: non-mature team member requests", setup: lanternPublished, caller: asOwner, do: request(" Not a real issue. "),
 			actions: []string{"advisory.withdrawal_requested", "comment.created"},
-			check: allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+			check: checkAll(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if after.WithdrawalRequestedAt == nil || after.WithdrawalRequestNote != "Not a real issue." || after.WithdrawalRequestedByID != f.owner.UserID {
 					t.Errorf("request not recorded: %+v", after)
 				}
 				if after.State != advisory.StatePublished || after.WithdrawnReason != "" {
 					t.Errorf("a request withdrew: state %q reason %q", after.State, after.WithdrawnReason)
 				}
-			}, wantMetaLc("advisory.withdrawal_requested", map[string]any{"note": "Not a real issue."}), wantNoteLc(true, "Not a real issue."))},
+			}, wantMeta("advisory.withdrawal_requested", map[string]any{"note": "Not a real issue."}), wantNote(true, "Not a real issue."))},
 		{name: "Q1: mature publisher refused (withdraws directly)", setup: jettyPublished, caller: asJettyOwner, do: request("x"), kind: apperr.Forbidden},
 		{name: "Q1: admin refused (withdraws directly)", setup: lanternPublished, caller: asAdmin, do: request("x"), kind: apperr.Forbidden},
 		{name: "Q1: collaborator refused", setup: lanternPublished, caller: asCollab, do: request("x"), kind: apperr.Forbidden},
@@ -97,10 +97,10 @@ func TestWithdrawalRequests(t *testing.T) {
 
 		{name: "Q2: owner cancels with a note", setup: pending, caller: asOwner, do: cancel("Fixed upstream instead."),
 			actions: []string{"advisory.withdrawal_request_cleared", "comment.created"},
-			check: allLc(cleared, wantNoteLc(true, "Fixed upstream instead."), wantMetaLc("advisory.withdrawal_request_cleared",
+			check: checkAll(cleared, wantNote(true, "Fixed upstream instead."), wantMeta("advisory.withdrawal_request_cleared",
 				map[string]any{"cause": "cancelled", "previous_note": "Not a real issue.", "note": "Fixed upstream instead."}))},
 		{name: "Q2: admin cancels without a note", setup: pending, caller: asAdmin, do: cancel(""),
-			actions: []string{"advisory.withdrawal_request_cleared"}, check: allLc(cleared, wantNoNoteLc)},
+			actions: []string{"advisory.withdrawal_request_cleared"}, check: checkAll(cleared, wantNoNote)},
 		{name: "Q2: collaborator refused", setup: pending, caller: asCollab, do: cancel(""), kind: apperr.Forbidden},
 		{name: "Q2: none pending refused", setup: lanternPublished, caller: asOwner, do: cancel(""), kind: apperr.Conflict},
 
@@ -138,24 +138,24 @@ func TestReassignmentRequests(t *testing.T) {
 	}
 	pending := withReassignmentRequest(lanternDraft)
 	noSuggestion := with(lanternDraft, `UPDATE advisories SET reassignment_requested_at = now(), reassignment_request_note = 'not ours' WHERE id = $1`)
-	requested := func(slug string) checkLc {
-		return allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	requested := func(slug string) checkFn {
+		return checkAll(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			if after.ReassignmentRequestedAt == nil || after.ReassignmentRequestedByID != f.owner.UserID || after.ReassignmentRequestNote != "Belongs to jetty." ||
 				(after.ReassignmentSuggestedProjectID != "") != (slug != "") || after.Project.Slug != "lantern" {
 				t.Errorf("request not recorded: %+v", after)
 			}
-		}, wantMetaLc("advisory.reassignment_requested", map[string]any{"note": "Belongs to jetty.", "suggested_project_slug": slug}),
-			wantNoteLc(true, "Belongs to jetty."))
+		}, wantMeta("advisory.reassignment_requested", map[string]any{"note": "Belongs to jetty.", "suggested_project_slug": slug}),
+			wantNote(true, "Belongs to jetty."))
 	}
 	moved := []string{"advisory.project_changed", "advisory.reassignment_request_cleared"}
-	movedTo := func(slug, cause string) checkLc {
-		return allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+	movedTo := func(slug, cause string) checkFn {
+		return checkAll(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 			t.Helper()
 			if after.Project.Slug != slug || after.ReassignmentRequestedAt != nil || after.ReassignmentRequestNote != "" || after.AccessReviewRequiredAt == nil {
 				t.Errorf("project %s, request %v, access review %v", after.Project.Slug, after.ReassignmentRequestedAt, after.AccessReviewRequiredAt)
 			}
-		}, wantMetaLc("advisory.project_changed", map[string]any{"cause": cause, "in_triage": false, "previous_project_slug": "lantern", "project_slug": slug}),
-			wantMetaLc("advisory.reassignment_request_cleared", map[string]any{"cause": "accepted", "previous_note": "Belongs to jetty."}))
+		}, wantMeta("advisory.project_changed", map[string]any{"cause": cause, "in_triage": false, "previous_project_slug": "lantern", "project_slug": slug}),
+			wantMeta("advisory.reassignment_request_cleared", map[string]any{"cause": "accepted", "previous_note": "Belongs to jetty."}))
 	}
 	runUseCases(t, f, []useCase{
 		{name: "D1: owner requests with a suggestion", setup: lanternDraft, caller: asOwner, do: request(" Belongs to jetty. ", "jetty"),
@@ -176,9 +176,9 @@ func TestReassignmentRequests(t *testing.T) {
 
 		{name: "D2: owner withdraws with a note", setup: pending, caller: asOwner, do: withdraw("We keep it."),
 			actions: []string{"advisory.reassignment_request_cleared", "comment.created"},
-			check: allLc(wantNoteLc(true, "We keep it."), wantMetaLc("advisory.reassignment_request_cleared",
+			check: checkAll(wantNote(true, "We keep it."), wantMeta("advisory.reassignment_request_cleared",
 				map[string]any{"cause": "withdrawn", "previous_note": "Belongs to jetty.", "note": "We keep it."}))},
-		{name: "D2: admin withdraws", setup: pending, caller: asAdmin, do: withdraw(""), actions: []string{"advisory.reassignment_request_cleared"}, check: wantNoNoteLc},
+		{name: "D2: admin withdraws", setup: pending, caller: asAdmin, do: withdraw(""), actions: []string{"advisory.reassignment_request_cleared"}, check: wantNoNote},
 		{name: "D2: collaborator refused", setup: pending, caller: asCollab, do: withdraw(""), kind: apperr.Forbidden},
 		{name: "D2: none pending refused", setup: lanternDraft, caller: asOwner, do: withdraw(""), kind: apperr.Conflict},
 
@@ -201,11 +201,11 @@ func TestReassignmentRequests(t *testing.T) {
 		{name: "D3: admin picks another project", setup: pending, caller: asAdmin, do: accept("unsorted"), versions: 1, actions: moved,
 			check: movedTo("unsorted", "reassignment_resolved")},
 		{name: "D3: admin picks a project without a suggestion", setup: noSuggestion, caller: asAdmin, do: accept("jetty"), versions: 1, actions: moved,
-			check: allLc(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+			check: checkAll(func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if after.Project.Slug != "jetty" {
 					t.Errorf("project %s", after.Project.Slug)
 				}
-			}, wantMetaLc("advisory.project_changed", map[string]any{"cause": "reassignment_resolved", "in_triage": false}))},
+			}, wantMeta("advisory.project_changed", map[string]any{"cause": "reassignment_resolved", "in_triage": false}))},
 		{name: "D3: stranger refused as not found", setup: pending, caller: asStranger, do: accept(""), kind: apperr.NotFound},
 		{name: "D3: current team only refused", setup: pending, caller: asOwner, do: accept(""), kind: apperr.Forbidden},
 		// The picker is admin-only, even onto a project of the caller's team.

@@ -17,26 +17,12 @@ import (
 // the implicit invalidation R7 (triggered by Edit / ChangeProject), the
 // teardown R8 (triggered by Dismiss, §3.3) and the publish gate (§3.4).
 
-// threadRv is a's comment thread as c sees it.
-func threadRv(t *testing.T, f *advFixture, c app.Caller, a *advisory.Advisory) app.Thread {
-	t.Helper()
-	cs, err := app.NewComments(app.CommentsConfig{DB: f.db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	th, err := cs.List(context.Background(), c, a.AdvisoryID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return th
-}
-
-// noteRv checks that the last comment of a is author's note body, public
+// wantNoteBy checks that the last comment of a is author's note body, public
 // or internal: a viewer sees it only if public, a collaborator always.
-func noteRv(author func(*advFixture) app.Caller, body string, internal bool) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+func wantNoteBy(author func(*advFixture) app.Caller, body string, internal bool) checkFn {
 	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		t.Helper()
-		th := threadRv(t, f, f.collab, after)
+		th := thread(t, f, f.collab, after)
 		if len(th.Comments) == 0 {
 			t.Fatal("no action note posted")
 		}
@@ -44,7 +30,7 @@ func noteRv(author func(*advFixture) app.Caller, body string, internal bool) fun
 		if n.Body != body || n.Internal != internal || n.AuthorID != author(f).UserID {
 			t.Errorf("note %q internal %v by %d; want %q internal %v by %d", n.Body, n.Internal, n.AuthorID, body, internal, author(f).UserID)
 		}
-		seen := slices.ContainsFunc(threadRv(t, f, f.viewer, after).Comments, func(c app.CommentView) bool { return c.ID == n.ID })
+		seen := slices.ContainsFunc(thread(t, f, f.viewer, after).Comments, func(c app.CommentView) bool { return c.ID == n.ID })
 		if seen == internal {
 			t.Errorf("viewer sees the note: %v; want %v (internal %v)", seen, !internal, internal)
 		}
@@ -55,29 +41,6 @@ func noteRv(author func(*advFixture) app.Caller, body string, internal bool) fun
 	}
 }
 
-func allChecksRv(checks ...func(t *testing.T, f *advFixture, before, after *advisory.Advisory)) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-		t.Helper()
-		for _, c := range checks {
-			c(t, f, before, after)
-		}
-	}
-}
-
-func revokeRv(reason string) doFn {
-	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
-		return f.svc.RevokeApproval(ctx, c, a.AdvisoryID, reason)
-	}
-}
-
-// withdrawnRv is an approved advisory that was published and then
-// withdrawn (dismissed from published, review kept: §3.3).
-var withdrawnRv = with(decided(true), `UPDATE advisories SET state = 'dismissed', published_at = now(),
-	dismissed_from_state = 'published', dismissed_reason = 'not a bug', withdrawn_reason = 'not a bug' WHERE id = $1`)
-
-// approvedPublishedRv is an approved advisory that was published.
-var approvedPublishedRv = with(decided(true), `UPDATE advisories SET state = 'published', published_at = now() WHERE id = $1`)
-
 // TestReviewActionNotes: R2 and R3 notes are public action notes, R6's
 // reason an internal one; all bypass the comment lock and are skipped when
 // blank (lifecycle §0 item 5).
@@ -85,28 +48,28 @@ func TestReviewActionNotes(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
 	runUseCases(t, f, []useCase{
-		{name: "R2: approval notes are a public note, posted through the comment lock", setup: lockedRv(submitted), caller: asAdmin,
+		{name: "R2: approval notes are a public note, posted through the comment lock", setup: commentsLocked(submitted), caller: asAdmin,
 			do: decide(true, " Looks good. "), actions: []string{"advisory.review_approved", "review.task_status_changed", "comment.created"},
-			check: allChecksRv(wantReview(advisory.ReviewApproved), noteRv(asAdmin, "Looks good.", false))},
+			check: checkAll(wantReview(advisory.ReviewApproved), wantNoteBy(asAdmin, "Looks good.", false))},
 		{name: "R2: blank notes post no note", setup: submitted, caller: asAdmin, do: decide(true, "   "),
 			actions: []string{"advisory.review_approved", "review.task_status_changed"}, check: wantReview(advisory.ReviewApproved)},
-		{name: "R2: approve while locked, collaborator refused", setup: lockedRv(submitted), caller: asCollab, do: decide(true, "x"), kind: apperr.Forbidden},
-		{name: "R3: change-request notes are a public note, posted through the comment lock", setup: lockedRv(submitted), caller: asAdmin,
+		{name: "R2: approve while locked, collaborator refused", setup: commentsLocked(submitted), caller: asCollab, do: decide(true, "x"), kind: apperr.Forbidden},
+		{name: "R3: change-request notes are a public note, posted through the comment lock", setup: commentsLocked(submitted), caller: asAdmin,
 			do: decide(false, "Add the fixed version."), actions: []string{"advisory.review_changes_requested", "review.task_status_changed", "comment.created"},
-			check: allChecksRv(wantReview(advisory.ReviewChangesRequested), noteRv(asAdmin, "Add the fixed version.", false))},
+			check: checkAll(wantReview(advisory.ReviewChangesRequested), wantNoteBy(asAdmin, "Add the fixed version.", false))},
 		{name: "R3: blank notes post no note", setup: submitted, caller: asAdmin, do: decide(false, ""),
 			actions: []string{"advisory.review_changes_requested", "review.task_status_changed"}, check: wantReview(advisory.ReviewChangesRequested)},
 		{name: "R3: request changes, not submitted refused", setup: decided(false), caller: asAdmin, do: decide(false, "again"), kind: apperr.Conflict},
-		{name: "R6: revoke reason is an internal note, posted through the comment lock", setup: lockedRv(decided(true)), caller: asAdmin,
-			do: revokeRv("Missing CVSS rationale."), actions: []string{"advisory.review_approval_revoked", "comment.created"},
-			check: allChecksRv(wantReview(advisory.ReviewNone), noteRv(asAdmin, "Missing CVSS rationale.", true),
+		{name: "R6: revoke reason is an internal note, posted through the comment lock", setup: commentsLocked(decided(true)), caller: asAdmin,
+			do: revoke("Missing CVSS rationale."), actions: []string{"advisory.review_approval_revoked", "comment.created"},
+			check: checkAll(wantReview(advisory.ReviewNone), wantNoteBy(asAdmin, "Missing CVSS rationale.", true),
 				func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 					rows := f.audits(t, after)
 					if m := rows[len(rows)-2].Metadata; m["reason"] != "Missing CVSS rationale." {
 						t.Errorf("advisory.review_approval_revoked metadata %v, want the reason", m)
 					}
 				})},
-		{name: "R6: revoke without a reason: no note, no reason metadata", setup: decided(true), caller: asAdmin, do: revokeRv("  "),
+		{name: "R6: revoke without a reason: no note, no reason metadata", setup: decided(true), caller: asAdmin, do: revoke("  "),
 			actions: []string{"advisory.review_approval_revoked"},
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				rows := f.audits(t, after)
@@ -116,12 +79,12 @@ func TestReviewActionNotes(t *testing.T) {
 			}},
 		// R6 applies in any lifecycle state: a withdrawal keeps the approval
 		// (§3.3), and admins may still revoke it (permissions §6).
-		{name: "R6: revoke on a withdrawn advisory (any state)", setup: withdrawnRv, caller: asAdmin, do: revokeRv(""),
+		{name: "R6: revoke on a withdrawn advisory (any state)", setup: approvedWithdrawn, caller: asAdmin, do: revoke(""),
 			actions: []string{"advisory.review_approval_revoked"}, check: wantReview(advisory.ReviewNone)},
-		{name: "R6: revoke on a withdrawn advisory, owner refused", setup: withdrawnRv, caller: asOwner, do: revokeRv(""), kind: apperr.Forbidden},
+		{name: "R6: revoke on a withdrawn advisory, owner refused", setup: approvedWithdrawn, caller: asOwner, do: revoke(""), kind: apperr.Forbidden},
 		{name: "R6: revoke, GHSA-linked refused", setup: with(decided(true), `UPDATE advisories SET kind = 'ghsa_linked', ghsa_id = 'GHSA-aaaa-bbbb-cccc' WHERE id = $1`),
-			caller: asAdmin, do: revokeRv(""), kind: apperr.Conflict},
-		{name: "R6: revoke, changes requested refused", setup: decided(false), caller: asAdmin, do: revokeRv("x"), kind: apperr.Conflict},
+			caller: asAdmin, do: revoke(""), kind: apperr.Conflict},
+		{name: "R6: revoke, changes requested refused", setup: decided(false), caller: asAdmin, do: revoke("x"), kind: apperr.Conflict},
 	})
 }
 
@@ -146,10 +109,10 @@ func TestR7ApprovalInvalidation(t *testing.T) {
 	}
 	runUseCases(t, f, []useCase{
 		{name: "R7: owner edit voids the approval (INV-REVIEW-4)", setup: decided(true), caller: asOwner, do: retitle, actions: voided, versions: 1,
-			check: allChecksRv(wantReview(advisory.ReviewNone), decidedTaskKept)},
+			check: checkAll(wantReview(advisory.ReviewNone), decidedTaskKept)},
 		{name: "R7: collaborator save without a change still voids", setup: decided(true), caller: asCollab, do: unchanged, actions: voided,
 			check: wantReview(advisory.ReviewNone)},
-		{name: "R7: owner edit of a published approval voids it and asks for re-publication", setup: approvedPublishedRv, caller: asOwner,
+		{name: "R7: owner edit of a published approval voids it and asks for re-publication", setup: approvedPublished, caller: asOwner,
 			do: retitle, actions: voided, versions: 1,
 			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 				if after.ReviewStatus != advisory.ReviewNone || !after.RepublishRequired || after.State != advisory.StatePublished {
@@ -167,14 +130,8 @@ func TestR7ApprovalInvalidation(t *testing.T) {
 			actions: []string{"advisory.edited"}, versions: 1, check: wantReview(advisory.ReviewChangesRequested)},
 		{name: "R7: viewer edit refused, approval kept", setup: decided(true), caller: asViewer, do: retitle, kind: apperr.Forbidden},
 		{name: "R7: owner edit while submitted refused (§3.4)", setup: submitted, caller: asOwner, do: retitle, kind: apperr.Forbidden},
-		{name: "R7: owner edit of a withdrawn approved advisory refused", setup: withdrawnRv, caller: asOwner, do: retitle, kind: apperr.Forbidden},
+		{name: "R7: owner edit of a withdrawn approved advisory refused", setup: approvedWithdrawn, caller: asOwner, do: retitle, kind: apperr.Forbidden},
 	})
-}
-
-func dismissRv(reason string) doFn {
-	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
-		return f.svc.Dismiss(ctx, c, a.AdvisoryID, reason)
-	}
 }
 
 // TestR8ReviewTeardown: dismissal from draft/triage tears the review down
@@ -213,7 +170,7 @@ func TestR8ReviewTeardown(t *testing.T) {
 				t.Errorf("advisory.review_withdrawn metadata %v; want cancelled_on_dismiss, reason_length %d", m, len([]rune(reason)))
 			}
 			if prev == advisory.ReviewSubmitted {
-				id := float64(f.newestTaskRv(t, after))
+				id := float64(f.newestReviewTaskID(t, after))
 				if m["task_id"] != id || taskRow == nil || taskRow.Metadata["task_id"] != id {
 					t.Errorf("teardown rows %v / %v; want task_id %v on both", m, taskRow, id)
 				}
@@ -223,22 +180,22 @@ func TestR8ReviewTeardown(t *testing.T) {
 		}
 	}
 	runUseCases(t, f, []useCase{
-		{name: "R8: owner dismisses a submitted draft, open task withdrawn", setup: submitted, caller: asOwner, do: dismissRv(reason),
+		{name: "R8: owner dismisses a submitted draft, open task withdrawn", setup: submitted, caller: asOwner, do: dismiss(reason),
 			actions: append(slices.Clone(dismissed), "advisory.review_withdrawn", "review.task_status_changed"),
 			check:   teardown(advisory.ReviewSubmitted, "withdrawn")},
-		{name: "R8: admin dismisses a submitted draft", setup: submitted, caller: asAdmin, do: dismissRv(reason),
+		{name: "R8: admin dismisses a submitted draft", setup: submitted, caller: asAdmin, do: dismiss(reason),
 			actions: append(slices.Clone(dismissed), "advisory.review_withdrawn", "review.task_status_changed"),
 			check:   teardown(advisory.ReviewSubmitted, "withdrawn")},
-		{name: "R8: dismissing an approved draft drops the approval, decided task kept", setup: decided(true), caller: asOwner, do: dismissRv(reason),
+		{name: "R8: dismissing an approved draft drops the approval, decided task kept", setup: decided(true), caller: asOwner, do: dismiss(reason),
 			actions: append(slices.Clone(dismissed), "advisory.review_withdrawn"), check: teardown(advisory.ReviewApproved, "approved")},
-		{name: "R8: dismissing a changes_requested draft", setup: decided(false), caller: asOwner, do: dismissRv(reason),
+		{name: "R8: dismissing a changes_requested draft", setup: decided(false), caller: asOwner, do: dismiss(reason),
 			actions: append(slices.Clone(dismissed), "advisory.review_withdrawn"), check: teardown(advisory.ReviewChangesRequested, "changes_requested")},
-		{name: "R8: nothing to tear down at none", setup: lanternDraft, caller: asOwner, do: dismissRv(reason), actions: dismissed,
+		{name: "R8: nothing to tear down at none", setup: lanternDraft, caller: asOwner, do: dismiss(reason), actions: dismissed,
 			check: wantReview(advisory.ReviewNone)},
-		{name: "R8: submitted draft, collaborator refused", setup: submitted, caller: asCollab, do: dismissRv(reason), kind: apperr.Forbidden},
-		{name: "R8: submitted draft, blank reason refused", setup: submitted, caller: asOwner, do: dismissRv("  "), kind: apperr.Invalid},
-		{name: "R8: approved published advisory refused (withdrawn instead, §3.3)", setup: approvedPublishedRv, caller: asAdmin,
-			do: dismissRv(reason), kind: apperr.Conflict},
+		{name: "R8: submitted draft, collaborator refused", setup: submitted, caller: asCollab, do: dismiss(reason), kind: apperr.Forbidden},
+		{name: "R8: submitted draft, blank reason refused", setup: submitted, caller: asOwner, do: dismiss("  "), kind: apperr.Invalid},
+		{name: "R8: approved published advisory refused (withdrawn instead, §3.3)", setup: approvedPublished, caller: asAdmin,
+			do: dismiss(reason), kind: apperr.Conflict},
 	})
 
 	t.Run("R8: a reopened advisory starts at none with no open task (INV-PERM-3)", func(t *testing.T) {
@@ -307,7 +264,7 @@ func TestR8WithdrawalKeepsReview(t *testing.T) {
 		if _, err := f.svc.RevokeApproval(ctx, f.admin, a.AdvisoryID, ""); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.actionsSinceRv(t, a, n); !slices.Equal(got, []string{"advisory.review_approval_revoked"}) {
+		if got := f.newActions(t, a, n); !slices.Equal(got, []string{"advisory.review_approval_revoked"}) {
 			t.Errorf("audit rows %v", got)
 		}
 		if after := f.reload(t, a); after.ReviewStatus != advisory.ReviewNone || after.State != advisory.StateDismissed {
@@ -323,9 +280,8 @@ func TestR8WithdrawalKeepsReview(t *testing.T) {
 func TestReviewPublishGate(t *testing.T) {
 	t.Parallel()
 	f := newAdvFixture(t)
-	jettyDraft := func(status string) setupFn {
-		return with(func(t *testing.T, f *advFixture) *advisory.Advisory { return f.draft(t, "jetty", f.jettyOwner) },
-			`UPDATE advisories SET review_status = $2 WHERE id = $1`, status)
+	jettyDraftAt := func(status string) setupFn {
+		return with(jettyDraft, `UPDATE advisories SET review_status = $2 WHERE id = $1`, status)
 	}
 	withdrawnReview := func(t *testing.T, f *advFixture) *advisory.Advisory {
 		a := submitted(t, f)
@@ -342,12 +298,12 @@ func TestReviewPublishGate(t *testing.T) {
 	}{
 		{"R1: submitted, team publish refused (INV-PERM-3)", submitted, asOwner, false},
 		{"R1: submitted, admin publish refused (INV-PERM-3)", submitted, asAdmin, false},
-		{"R1: submitted, mature team publish refused (INV-PERM-3)", jettyDraft("submitted"), asJettyOwner, false},
+		{"R1: submitted, mature team publish refused (INV-PERM-3)", jettyDraftAt("submitted"), asJettyOwner, false},
 		{"R2: approved, team publishes (INV-PERM-1)", decided(true), asOwner, true},
 		{"R2: approved, collaborator publish refused", decided(true), asCollab, false},
 		{"R3: changes requested, team publish refused (INV-PERM-1)", decided(false), asOwner, false},
 		{"R3: changes requested, admin publishes", decided(false), asAdmin, true},
-		{"R3: changes requested, mature team publishes (INV-PERM-2)", jettyDraft("changes_requested"), asJettyOwner, true},
+		{"R3: changes requested, mature team publishes (INV-PERM-2)", jettyDraftAt("changes_requested"), asJettyOwner, true},
 		{"R4: withdrawn review, team publish refused (INV-PERM-1)", withdrawnReview, asOwner, false},
 		{"R4: withdrawn review, admin publishes", withdrawnReview, asAdmin, true},
 		{"R6: revoked approval, team publish refused", func(t *testing.T, f *advFixture) *advisory.Advisory {

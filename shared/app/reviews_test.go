@@ -36,6 +36,14 @@ func decided(approve bool) setupFn {
 	}
 }
 
+// approvedPublished is an approved advisory that was published.
+var approvedPublished = with(decided(true), `UPDATE advisories SET state = 'published', published_at = now() WHERE id = $1`)
+
+// approvedWithdrawn is an approved advisory that was published and then
+// withdrawn (dismissed from published, review kept: §3.3).
+var approvedWithdrawn = with(decided(true), `UPDATE advisories SET state = 'dismissed', published_at = now(),
+	dismissed_from_state = 'published', dismissed_reason = 'not a bug', withdrawn_reason = 'not a bug' WHERE id = $1`)
+
 func wantReview(s advisory.ReviewStatus) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 	return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
 		t.Helper()
@@ -86,6 +94,12 @@ func submitReview(ctx context.Context, f *advFixture, c app.Caller, a *advisory.
 func decide(approve bool, notes string) doFn {
 	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
 		return f.svc.DecideReview(ctx, c, a.AdvisoryID, app.ReviewDecision{Approve: approve, Notes: notes})
+	}
+}
+
+func revoke(reason string) doFn {
+	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
+		return f.svc.RevokeApproval(ctx, c, a.AdvisoryID, reason)
 	}
 }
 
@@ -145,18 +159,11 @@ func TestDecideReview(t *testing.T) {
 			}
 		}
 	}
-	both := func(checks ...func(t *testing.T, f *advFixture, before, after *advisory.Advisory)) func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-		return func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
-			for _, c := range checks {
-				c(t, f, before, after)
-			}
-		}
-	}
 	runUseCases(t, f, []useCase{
 		// R2
 		{name: "R2: approve", setup: submitted, caller: asAdmin, do: decide(true, "Looks good."),
 			actions: []string{"advisory.review_approved", "review.task_status_changed", "comment.created"},
-			check:   both(wantReview(advisory.ReviewApproved), decidedTask("approved"))},
+			check:   checkAll(wantReview(advisory.ReviewApproved), decidedTask("approved"))},
 		{name: "R2: approve without notes", setup: submitted, caller: asAdmin, do: decide(true, ""),
 			actions: []string{"advisory.review_approved", "review.task_status_changed"}, check: wantReview(advisory.ReviewApproved)},
 		{name: "R2: approve, owner refused", setup: submitted, caller: asOwner, do: decide(true, ""), kind: apperr.Forbidden},
@@ -164,30 +171,20 @@ func TestDecideReview(t *testing.T) {
 		// R3
 		{name: "R3: request changes", setup: submitted, caller: asAdmin, do: decide(false, "Add the affected versions."),
 			actions: []string{"advisory.review_changes_requested", "review.task_status_changed", "comment.created"},
-			check:   both(wantReview(advisory.ReviewChangesRequested), decidedTask("changes_requested"))},
+			check:   checkAll(wantReview(advisory.ReviewChangesRequested), decidedTask("changes_requested"))},
 		{name: "R3: request changes, collaborator refused", setup: submitted, caller: asCollab, do: decide(false, ""), kind: apperr.Forbidden},
 		{name: "R3: request changes, already approved refused (§3.2)", setup: decided(true), caller: asAdmin, do: decide(false, ""), kind: apperr.Conflict},
 	})
 }
 
-// newestTaskRv is the id of a's newest review task.
-func (f *advFixture) newestTaskRv(t *testing.T, a *advisory.Advisory) int64 {
+// newestReviewTaskID is the id of a's newest review task.
+func (f *advFixture) newestReviewTaskID(t *testing.T, a *advisory.Advisory) int64 {
 	t.Helper()
 	var id int64
 	f.exec(t, func(tx *postgres.DB) error {
 		return tx.QueryRow(f.sys, `SELECT max(id) FROM review_tasks WHERE advisory_id = $1`, a.ID).Scan(&id)
 	})
 	return id
-}
-
-// actionsSinceRv are the audit actions of a after the first n rows.
-func (f *advFixture) actionsSinceRv(t *testing.T, a *advisory.Advisory, n int) []string {
-	t.Helper()
-	out := []string{}
-	for _, r := range f.audits(t, a)[n:] {
-		out = append(out, r.Action)
-	}
-	return out
 }
 
 // TestDecideReviewTask is the dashboard's decision on one task (R2, R3 by
@@ -200,11 +197,11 @@ func TestDecideReviewTask(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a := setup(t, f)
 			n, before := len(f.audits(t, a)), f.reload(t, a)
-			_, err := f.svc.DecideReviewTask(ctx, c(f), f.newestTaskRv(t, a)+taskOffset, app.ReviewDecision{Approve: true, Notes: "ok"})
+			_, err := f.svc.DecideReviewTask(ctx, c(f), f.newestReviewTaskID(t, a)+taskOffset, app.ReviewDecision{Approve: true, Notes: "ok"})
 			if apperr.KindOf(err) != kind {
 				t.Fatalf("error %v, want kind %v", err, kind)
 			}
-			if got := f.actionsSinceRv(t, a, n); len(got) != 0 {
+			if got := f.newActions(t, a, n); len(got) != 0 {
 				t.Errorf("refused decision wrote %v", got)
 			}
 			if diff := cmp.Diff(before, f.reload(t, a)); diff != "" {
@@ -231,7 +228,7 @@ func TestDecideReviewTask(t *testing.T) {
 
 	t.Run("R2: dashboard approval", func(t *testing.T) {
 		a := submitted(t, f)
-		taskID, n := f.newestTaskRv(t, a), len(f.audits(t, a))
+		taskID, n := f.newestReviewTaskID(t, a), len(f.audits(t, a))
 		view, err := f.svc.DecideReviewTask(ctx, f.admin, taskID, app.ReviewDecision{Approve: true, Notes: " ok "})
 		if err != nil {
 			t.Fatal(err)
@@ -244,7 +241,7 @@ func TestDecideReviewTask(t *testing.T) {
 			got.DecisionNotes != "ok" || got.DecidedAt == nil || got.AdvisoryID != a.AdvisoryID {
 			t.Errorf("decided task %+v", got)
 		}
-		if diff := cmp.Diff([]string{"advisory.review_approved", "review.task_status_changed", "comment.created"}, f.actionsSinceRv(t, a, n)); diff != "" {
+		if diff := cmp.Diff([]string{"advisory.review_approved", "review.task_status_changed", "comment.created"}, f.newActions(t, a, n)); diff != "" {
 			t.Errorf("audit rows (-want +got):\n%s", diff)
 		}
 		if after := f.reload(t, a); after.ReviewStatus != advisory.ReviewApproved {
@@ -253,7 +250,7 @@ func TestDecideReviewTask(t *testing.T) {
 	})
 	t.Run("R3: dashboard request changes without notes", func(t *testing.T) {
 		a := submitted(t, f)
-		taskID, n := f.newestTaskRv(t, a), len(f.audits(t, a))
+		taskID, n := f.newestReviewTaskID(t, a), len(f.audits(t, a))
 		view, err := f.svc.DecideReviewTask(ctx, f.admin, taskID, app.ReviewDecision{})
 		if err != nil {
 			t.Fatal(err)
@@ -261,7 +258,7 @@ func TestDecideReviewTask(t *testing.T) {
 		if view.Task.Status != advisory.ReviewTaskChangesRequested || view.Task.DecisionNotes != "" {
 			t.Errorf("decided task %+v", view.Task)
 		}
-		if diff := cmp.Diff([]string{"advisory.review_changes_requested", "review.task_status_changed"}, f.actionsSinceRv(t, a, n)); diff != "" {
+		if diff := cmp.Diff([]string{"advisory.review_changes_requested", "review.task_status_changed"}, f.newActions(t, a, n)); diff != "" {
 			t.Errorf("audit rows (-want +got):\n%s", diff)
 		}
 		if after := f.reload(t, a); after.ReviewStatus != advisory.ReviewChangesRequested {
@@ -279,12 +276,6 @@ func TestWithdrawReopenRevokeReview(t *testing.T) {
 	reopen := func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
 		return f.svc.ReopenReview(ctx, c, a.AdvisoryID)
 	}
-	revoke := func(reason string) doFn {
-		return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
-			return f.svc.RevokeApproval(ctx, c, a.AdvisoryID, reason)
-		}
-	}
-	approvedPublished := with(decided(true), `UPDATE advisories SET state = 'published', published_at = now() WHERE id = $1`)
 	runUseCases(t, f, []useCase{
 		// R4
 		{name: "R4: withdraw, owner", setup: submitted, caller: asOwner, do: withdraw,
