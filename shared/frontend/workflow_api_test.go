@@ -239,6 +239,27 @@ func TestAPIInboxRequests(t *testing.T) {
 	if counts["withdrawal_requests"] != float64(1) || counts["reassignment_requests"] != float64(1) || counts["publish"] != float64(1) {
 		t.Errorf("counts %v", counts)
 	}
+
+	// A failed export lists the advisory once, as failed, with the task
+	// and its redacted error; a newer task that is in flight hides it.
+	task := func(status, lastError string) {
+		t.Helper()
+		w.sql(t, func(ctx context.Context, tx *postgres.DB) error {
+			_, err := tx.Exec(ctx, `INSERT INTO publication_tasks (advisory_id, version_id, status, last_error)
+				SELECT a.id, (SELECT max(v.id) FROM advisory_versions v WHERE v.advisory_id = a.id), $2, $3
+				  FROM advisories a WHERE a.advisory_id = $1`, pub, status, lastError)
+			return err
+		})
+	}
+	task("failed", "git: push rejected")
+	items = w.admin.get("/api/dashboard/?category=publish").json(t)["items"].(map[string]any)
+	if it := first("publish"); it["advisory_id"] != pub || it["status"] != "failed" || it["task_id"] == nil || it["note"] != "git: push rejected" {
+		t.Errorf("failed export entry %v", it)
+	}
+	task("queued", "")
+	if d := w.admin.get("/api/dashboard/?category=publish").json(t); len(d["items"].(map[string]any)["publish"].([]any)) != 0 {
+		t.Errorf("an advisory with a publication in flight is listed: %v", d["items"])
+	}
 }
 
 // Reopening a withdrawal re-publishes it (L14), so it asks for a fresh

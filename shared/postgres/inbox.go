@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -57,82 +56,84 @@ type InboxItem struct {
 	At          time.Time
 }
 
-// inboxColumns is the select list every inbox query yields, in InboxItem's
+// inboxSelect is the select list every inbox query yields, in InboxItem's
 // field order.
 const inboxSelect = `SELECT COALESCE(a.advisory_id, ''), COALESCE(p.slug, ''), COALESCE(a.summary, ''), COALESCE(a.state, ''),
 	%s AS task_id, %s AS status, %s AS cve_id, %s AS note, COALESCE(u.email, '') AS by_email, %s AS suggested, %s AS at `
 
-func inboxQuery(taskID, status, cve, note, suggested, at, from string) string {
-	return fmt.Sprintf(inboxSelect, taskID, status, cve, note, suggested, at) + from
+// inboxQuery is one queue: its select list, its FROM … WHERE (which the
+// count reuses without sorting) and its order.
+type inboxQuery struct{ sel, from, order string }
+
+func (q inboxQuery) items() string { return q.sel + q.from + " ORDER BY " + q.order + " LIMIT $1" }
+func (q inboxQuery) count() string { return "SELECT count(*) " + q.from }
+
+func inboxQ(taskID, status, cve, note, suggested, at, from, order string) inboxQuery {
+	return inboxQuery{sel: fmt.Sprintf(inboxSelect, taskID, status, cve, note, suggested, at), from: from, order: order}
 }
 
-var inboxQueries = map[InboxCategory]string{
-	InboxTriage: inboxQuery("0", "''", "a.assigned_cve_id", "''", "''", "a.created_at", `
+// latestTaskFailed holds when publication task f is the newest of its
+// advisory and failed.
+const latestTaskFailed = `f.status = 'failed' AND NOT EXISTS (SELECT 1 FROM publication_tasks n WHERE n.advisory_id = f.advisory_id AND n.id > f.id)`
+
+var inboxQueries = map[InboxCategory]inboxQuery{
+	InboxTriage: inboxQ("0", "''", "a.assigned_cve_id", "''", "''", "a.created_at", `
 		FROM advisories a JOIN projects p ON p.id = a.project_id
 		LEFT JOIN advisory_intake_metadata m ON m.advisory_id = a.id
 		LEFT JOIN users u ON u.id = m.reporter_user_id
-		WHERE a.state = 'triage' AND NOT COALESCE(m.needs_admin_routing, false)
-		ORDER BY a.created_at, a.id LIMIT $1`),
-	InboxRouting: inboxQuery("0", "''", "a.assigned_cve_id", "m.admin_routing_note", "''", "COALESCE(m.flagged_for_routing_at, a.created_at)", `
+		WHERE a.state = 'triage' AND NOT COALESCE(m.needs_admin_routing, false)`, "a.created_at, a.id"),
+	InboxRouting: inboxQ("0", "''", "a.assigned_cve_id", "m.admin_routing_note", "''", "COALESCE(m.flagged_for_routing_at, a.created_at)", `
 		FROM advisories a JOIN projects p ON p.id = a.project_id
 		JOIN advisory_intake_metadata m ON m.advisory_id = a.id
 		LEFT JOIN users u ON u.id = m.flagged_for_routing_by_id
-		WHERE a.state = 'triage' AND m.needs_admin_routing
-		ORDER BY 11, a.id LIMIT $1`),
-	InboxReview: inboxQuery("t.id", "t.status", "a.assigned_cve_id", "''", "''", "t.created_at", `
+		WHERE a.state = 'triage' AND m.needs_admin_routing`, "11, a.id"),
+	InboxReview: inboxQ("t.id", "t.status", "a.assigned_cve_id", "''", "''", "t.created_at", `
 		FROM review_tasks t JOIN advisories a ON a.id = t.advisory_id JOIN projects p ON p.id = a.project_id
 		LEFT JOIN users u ON u.id = t.submitted_by_id
-		WHERE t.status = 'open'
-		ORDER BY t.created_at, t.id LIMIT $1`),
-	InboxCVE: inboxQuery("t.id", "t.status", "''", "''", "''", "t.created_at", `
+		WHERE t.status = 'open'`, "t.created_at, t.id"),
+	InboxCVE: inboxQ("t.id", "t.status", "''", "''", "''", "t.created_at", `
 		FROM cve_requests t JOIN advisories a ON a.id = t.advisory_id JOIN projects p ON p.id = a.project_id
 		LEFT JOIN users u ON u.id = t.requested_by_id
-		WHERE t.status = 'queued'
-		ORDER BY t.created_at, t.id LIMIT $1`),
-	// Failed exports first, then published advisories edited since their
-	// last publication; an advisory appears once (a failed re-publish only
-	// as failed) and GHSA-linked ones re-publish themselves (INV-GHSA-3).
-	InboxPublish: inboxQuery("COALESCE(t.id, 0)", "CASE WHEN t.id IS NULL THEN 'republish_required' ELSE 'failed' END",
-		"a.assigned_cve_id", "COALESCE(t.last_error, '')", "''", "COALESCE(t.finished_at, t.created_at, a.modified_at)", `
-		FROM advisories a JOIN projects p ON p.id = a.project_id
-		LEFT JOIN LATERAL (
-			SELECT lt.id, lt.status, lt.last_error, lt.finished_at, lt.created_at, lt.enqueued_by_id
-			FROM publication_tasks lt WHERE lt.advisory_id = a.id ORDER BY lt.id DESC LIMIT 1
-		) last ON true
-		LEFT JOIN LATERAL (SELECT last.id, last.last_error, last.finished_at, last.created_at WHERE last.status = 'failed') t ON true
-		LEFT JOIN users u ON u.id = CASE WHEN t.id IS NULL THEN NULL ELSE last.enqueued_by_id END
-		WHERE t.id IS NOT NULL
-		   OR (a.state = 'published' AND a.republish_required AND a.kind = 'native'
-		       AND COALESCE(last.status, '') NOT IN ('queued', 'running'))
-		ORDER BY (t.id IS NULL), 11, a.id LIMIT $1`),
-	InboxOrphans: inboxQuery("o.id", "o.status", "o.cve_id", "o.unassign_reason", "''", "o.unassigned_at", `
+		WHERE t.status = 'queued'`, "t.created_at, t.id"),
+	// Failed exports first (an advisory whose newest task failed), then
+	// published advisories edited since their last publication with none
+	// in flight; an advisory appears once (a failed re-publish only as
+	// failed), and GHSA-linked ones re-publish themselves (INV-GHSA-3).
+	InboxPublish: inboxQ("COALESCE(x.task_id, 0)", "CASE WHEN x.task_id IS NULL THEN 'republish_required' ELSE 'failed' END",
+		"a.assigned_cve_id", "x.last_error", "''", "x.at", `
+		FROM (
+			SELECT f.advisory_id, f.id AS task_id, f.last_error, COALESCE(f.finished_at, f.created_at) AS at, f.enqueued_by_id AS by_id
+			  FROM publication_tasks f WHERE `+latestTaskFailed+`
+			UNION ALL
+			SELECT r.id, NULL, '', r.modified_at, NULL FROM advisories r
+			 WHERE r.state = 'published' AND r.republish_required AND r.kind = 'native'
+			   AND NOT EXISTS (SELECT 1 FROM publication_tasks f WHERE f.advisory_id = r.id
+			                   AND (f.status IN ('queued', 'running') OR `+latestTaskFailed+`))
+		) x JOIN advisories a ON a.id = x.advisory_id JOIN projects p ON p.id = a.project_id
+		LEFT JOIN users u ON u.id = x.by_id`, "(x.task_id IS NULL), 11, a.id"),
+	InboxOrphans: inboxQ("o.id", "o.status", "o.cve_id", "o.unassign_reason", "''", "o.unassigned_at", `
 		FROM orphan_cves o LEFT JOIN advisories a ON a.id = o.previous_advisory_id
 		LEFT JOIN projects p ON p.id = a.project_id
 		LEFT JOIN users u ON u.id = o.unassigned_by_id
-		WHERE o.status = 'orphaned'
-		ORDER BY o.unassigned_at, o.id LIMIT $1`),
-	InboxReassignments: inboxQuery("t.id", "t.status", "o.cve_id", "o.status", "''", "t.created_at", `
+		WHERE o.status = 'orphaned'`, "o.unassigned_at, o.id"),
+	InboxReassignments: inboxQ("t.id", "t.status", "o.cve_id", "o.status", "''", "t.created_at", `
 		FROM orphan_cve_reassignments t JOIN orphan_cves o ON o.id = t.orphan_cve_id
 		JOIN advisories a ON a.id = t.advisory_id JOIN projects p ON p.id = a.project_id
 		LEFT JOIN users u ON u.id = t.requested_by_id
-		WHERE t.status = 'queued'
-		ORDER BY t.created_at, t.id LIMIT $1`),
-	InboxWithdrawalRequests: inboxQuery("0", "''", "a.assigned_cve_id", "a.withdrawal_request_note", "''", "a.withdrawal_requested_at", `
+		WHERE t.status = 'queued'`, "t.created_at, t.id"),
+	InboxWithdrawalRequests: inboxQ("0", "''", "a.assigned_cve_id", "a.withdrawal_request_note", "''", "a.withdrawal_requested_at", `
 		FROM advisories a JOIN projects p ON p.id = a.project_id
 		LEFT JOIN users u ON u.id = a.withdrawal_requested_by_id
-		WHERE a.withdrawal_requested_at IS NOT NULL
-		ORDER BY a.withdrawal_requested_at, a.id LIMIT $1`),
-	InboxReassignmentRequests: inboxQuery("0", "''", "a.assigned_cve_id", "a.reassignment_request_note", "COALESCE(sp.slug, '')", "a.reassignment_requested_at", `
+		WHERE a.withdrawal_requested_at IS NOT NULL`, "a.withdrawal_requested_at, a.id"),
+	InboxReassignmentRequests: inboxQ("0", "''", "a.assigned_cve_id", "a.reassignment_request_note", "COALESCE(sp.slug, '')", "a.reassignment_requested_at", `
 		FROM advisories a JOIN projects p ON p.id = a.project_id
 		LEFT JOIN projects sp ON sp.id = a.reassignment_suggested_project_id
 		LEFT JOIN users u ON u.id = a.reassignment_requested_by_id
-		WHERE a.reassignment_requested_at IS NOT NULL
-		ORDER BY a.reassignment_requested_at, a.id LIMIT $1`),
-	InboxBannedCVERequests: inboxQuery("0", "''", "a.assigned_cve_id", "''", "''", "a.modified_at", `
+		WHERE a.reassignment_requested_at IS NOT NULL`, "a.reassignment_requested_at, a.id"),
+	InboxBannedCVERequests: inboxQ("0", "''", "a.assigned_cve_id", "''", "''", "a.modified_at", `
 		FROM advisories a JOIN projects p ON p.id = a.project_id
 		LEFT JOIN users u ON false
-		WHERE a.cve_requests_banned
-		ORDER BY a.modified_at DESC, a.id LIMIT $1`),
+		WHERE a.cve_requests_banned`, "a.modified_at DESC, a.id"),
 }
 
 // InboxItems returns up to limit entries of queue c, oldest first (the
@@ -142,7 +143,7 @@ func (db *DB) InboxItems(ctx context.Context, c InboxCategory, limit int) ([]Inb
 	if !ok {
 		return nil, fmt.Errorf("postgres: unknown inbox category %q", c)
 	}
-	rows, err := db.Query(ctx, q, limit)
+	rows, err := db.Query(ctx, q.items(), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -161,9 +162,9 @@ func (db *DB) InboxCounts(ctx context.Context) (map[InboxCategory]int, error) {
 		if i > 0 {
 			q.WriteString(" UNION ALL ")
 		}
-		fmt.Fprintf(&q, "SELECT %d, count(*) FROM (%s) q%d", i, inboxQueries[c], i)
+		fmt.Fprintf(&q, "SELECT %d, (%s)", i, inboxQueries[c].count())
 	}
-	rows, err := db.Query(ctx, q.String(), math.MaxInt32)
+	rows, err := db.Query(ctx, q.String())
 	if err != nil {
 		return nil, err
 	}
