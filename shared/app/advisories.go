@@ -210,33 +210,23 @@ func appendVersion(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.A
 
 // Get returns the advisory with public id id if the caller may see it.
 func (s *Advisories) Get(ctx context.Context, c Caller, id advisory.ID) (*advisory.Advisory, error) {
-	var a *advisory.Advisory
-	err := s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		var err error
-		if a, err = tx.AdvisoryByID(ctx, id); err != nil {
-			return err
-		}
-		_, err = visible(ctx, tx, c, a)
-		return err
+	var out *advisory.Advisory
+	err := readVisible(ctx, s.db, c, id, func(_ *postgres.DB, a *advisory.Advisory, _ access.Target) error {
+		out = a
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a, nil
+	return out, nil
 }
 
 // Versions returns the version history of an advisory the caller may see,
 // oldest first.
 func (s *Advisories) Versions(ctx context.Context, c Caller, id advisory.ID) ([]advisory.Version, error) {
 	var vs []advisory.Version
-	err := s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		a, err := tx.AdvisoryByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		if _, err := visible(ctx, tx, c, a); err != nil {
-			return err
-		}
+	err := readVisible(ctx, s.db, c, id, func(tx *postgres.DB, a *advisory.Advisory, _ access.Target) error {
+		var err error
 		vs, err = tx.Versions(ctx, a.ID)
 		return err
 	})
@@ -313,6 +303,24 @@ func (s *Advisories) lockedChange(ctx context.Context, c Caller, id advisory.ID,
 		return nil, err
 	}
 	return out, nil
+}
+
+// readVisible runs fn on advisory id and its access facts in a read-only
+// transaction acting as c; an advisory c may not see is not found, like a
+// missing one (INV-PRIVACY-1). The checks adapters make before a step-up
+// and the read use cases go through it.
+func readVisible(ctx context.Context, db *postgres.DB, c Caller, id advisory.ID, fn func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error) error {
+	return db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
+		a, err := tx.AdvisoryByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		t, err := visible(ctx, tx, c, a)
+		if err != nil {
+			return err
+		}
+		return fn(tx, a, t)
+	})
 }
 
 // visible loads a's access facts and refuses a caller who may not see it

@@ -77,15 +77,7 @@ type Thread struct {
 // (INV-COMMENT-2).
 func (s *Comments) List(ctx context.Context, c Caller, id advisory.ID) (Thread, error) {
 	var th Thread
-	err := s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		a, err := tx.AdvisoryByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		t, err := visible(ctx, tx, c, a)
-		if err != nil {
-			return err
-		}
+	err := readVisible(ctx, s.db, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		subj := c.Subject()
 		internal := access.Allowed(subj, access.CapViewInternalComments, t)
 		list, err := tx.ListComments(ctx, a.ID, internal)

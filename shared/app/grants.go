@@ -58,16 +58,9 @@ type AccessPanel struct {
 // List returns the access panel of advisory id (owners only).
 func (s *Grants) List(ctx context.Context, c Caller, id advisory.ID) (AccessPanel, error) {
 	var p AccessPanel
-	err := s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		a, err := tx.AdvisoryByID(ctx, id)
+	err := readVisible(ctx, s.db, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
+		err := access.Check(c.Subject(), access.CapManageAccess, t)
 		if err != nil {
-			return err
-		}
-		t, err := visible(ctx, tx, c, a)
-		if err != nil {
-			return err
-		}
-		if err := access.Check(c.Subject(), access.CapManageAccess, t); err != nil {
 			return err
 		}
 		if p.Grants, err = tx.GrantsOfAdvisory(ctx, a.ID); err != nil {

@@ -91,16 +91,7 @@ func tearDownReviewOnDismissal(ctx context.Context, tx *postgres.DB, c Caller, a
 		return nil
 	}
 	meta := map[string]any{"cancelled_on_dismiss": true, "reason_length": len([]rune(d.Reason))}
-	if taskID != 0 {
-		meta["task_id"] = taskID
-	}
-	e := advisoryAudit(c, a, audit.AdvisoryReviewWithdrawn, meta)
-	e.Previous, e.New = reviewValue(d.PreviousReview), reviewValue(advisory.ReviewNone)
-	entries := []audit.Entry{e}
-	if taskID != 0 {
-		entries = append(entries, taskStatusChanged(c, a, taskID, advisory.ReviewTaskWithdrawn))
-	}
-	return insertAudits(ctx, tx, entries)
+	return insertAudits(ctx, tx, reviewWithdrawn(c, a, taskID, d.PreviousReview, meta))
 }
 
 // Reopen returns a dismissed advisory to the state it was dismissed from,

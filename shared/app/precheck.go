@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/eclipse-csi/advisoryhub/shared/access"
 	"github.com/eclipse-csi/advisoryhub/shared/advisory"
 	"github.com/eclipse-csi/advisoryhub/shared/postgres"
@@ -17,15 +15,7 @@ import (
 // re-authenticate (permissions §8, §13: permission first everywhere).
 // Withdraw decides again on the locked row.
 func (s *Advisories) CheckWithdraw(ctx context.Context, c Caller, id advisory.ID) error {
-	return s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		a, err := tx.AdvisoryByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		t, err := visible(ctx, tx, c, a)
-		if err != nil {
-			return err
-		}
+	return readVisible(ctx, s.db, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		return authorize(c, a, t, advisory.TransitionWithdraw, access.CapWithdraw)
 	})
 }
@@ -36,15 +26,7 @@ func (s *Advisories) CheckWithdraw(ctx context.Context, c Caller, id advisory.ID
 // (permissions §13). Adapters ask for the step-up only after this passes;
 // Reopen decides again on the locked row.
 func (s *Advisories) CheckReopen(ctx context.Context, c Caller, id advisory.ID) (unwithdraw bool, err error) {
-	err = s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		a, err := tx.AdvisoryByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		t, err := visible(ctx, tx, c, a)
-		if err != nil {
-			return err
-		}
+	err = readVisible(ctx, s.db, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		if unwithdraw = a.State == advisory.StateDismissed && a.DismissedFromState == advisory.StatePublished; unwithdraw {
 			return access.Check(c.Subject(), access.CapUnwithdraw, t)
 		}

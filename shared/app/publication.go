@@ -123,15 +123,7 @@ type runPayload struct {
 // changing anything: the API asks it before the step-up (permissions §13:
 // permission first).
 func (s *Publications) CheckPublish(ctx context.Context, c Caller, id advisory.ID) error {
-	return s.cfg.DB.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		a, err := tx.AdvisoryByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		t, err := visible(ctx, tx, c, a)
-		if err != nil {
-			return err
-		}
+	return readVisible(ctx, s.cfg.DB, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		return access.Check(c.Subject(), access.CapPublish, t)
 	})
 }
@@ -353,14 +345,8 @@ func QueuePublication(ctx context.Context, tx *postgres.DB, c Caller, a *advisor
 // any caller who may see it.
 func (s *Publications) Tasks(ctx context.Context, c Caller, id advisory.ID) ([]publication.Task, error) {
 	var tasks []publication.Task
-	err := s.cfg.DB.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		a, err := tx.AdvisoryByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		if _, err := visible(ctx, tx, c, a); err != nil {
-			return err
-		}
+	err := readVisible(ctx, s.cfg.DB, c, id, func(tx *postgres.DB, a *advisory.Advisory, _ access.Target) error {
+		var err error
 		tasks, err = tx.PublicationTasks(ctx, a.ID)
 		return err
 	})

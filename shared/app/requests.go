@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/eclipse-csi/advisoryhub/shared/access"
 	"github.com/eclipse-csi/advisoryhub/shared/advisory"
 	"github.com/eclipse-csi/advisoryhub/shared/audit"
@@ -215,15 +213,7 @@ func (s *Advisories) AcceptReassignment(ctx context.Context, c Caller, id adviso
 // before asking for a step-up (permissions §13). ApproveWithdrawal decides
 // again on the locked row.
 func (s *Advisories) CheckApproveWithdrawal(ctx context.Context, c Caller, id advisory.ID) error {
-	return s.db.InTx(c.principal(ctx), pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx *postgres.DB) error {
-		a, err := tx.AdvisoryByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		t, err := visible(ctx, tx, c, a)
-		if err != nil {
-			return err
-		}
+	return readVisible(ctx, s.db, c, id, func(tx *postgres.DB, a *advisory.Advisory, t access.Target) error {
 		return allows(c, a, t, advisory.ActionCancelWithdrawal, access.CapApproveWithdrawal)
 	})
 }

@@ -71,18 +71,25 @@ func (s *Advisories) WithdrawReview(ctx context.Context, c Caller, id advisory.I
 		if err != nil {
 			return err
 		}
-		meta := map[string]any{}
-		if taskID != 0 {
-			meta["task_id"] = taskID
-		}
-		e := advisoryAudit(c, a, audit.AdvisoryReviewWithdrawn, meta)
-		e.Previous, e.New = reviewValue(advisory.ReviewSubmitted), reviewValue(a.ReviewStatus)
-		entries := []audit.Entry{e}
-		if taskID != 0 {
-			entries = append(entries, taskStatusChanged(c, a, taskID, advisory.ReviewTaskWithdrawn))
-		}
-		return insertAudits(ctx, tx, entries)
+		return insertAudits(ctx, tx, reviewWithdrawn(c, a, taskID, advisory.ReviewSubmitted, map[string]any{}))
 	})
+}
+
+// reviewWithdrawn audits a review withdrawn from status prev to a's
+// current one (R4, or R8's teardown with its meta): advisory.review_withdrawn
+// naming the task, and the open task's review.task_status_changed when
+// there was one.
+func reviewWithdrawn(c Caller, a *advisory.Advisory, taskID int64, prev advisory.ReviewStatus, meta map[string]any) []audit.Entry {
+	if taskID != 0 {
+		meta["task_id"] = taskID
+	}
+	e := advisoryAudit(c, a, audit.AdvisoryReviewWithdrawn, meta)
+	e.Previous, e.New = reviewValue(prev), reviewValue(a.ReviewStatus)
+	entries := []audit.Entry{e}
+	if taskID != 0 {
+		entries = append(entries, taskStatusChanged(c, a, taskID, advisory.ReviewTaskWithdrawn))
+	}
+	return entries
 }
 
 // ReopenReview returns an advisory whose changes were requested to none
