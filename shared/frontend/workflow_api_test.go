@@ -3,6 +3,7 @@ package frontend_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/eclipse-csi/advisoryhub/shared/postgres"
@@ -145,6 +146,9 @@ func TestAPIWorkflowDashboard(t *testing.T) {
 		t.Fatalf("marked: %v", d)
 	}
 	want(w.admin, "POST", mark, `{}`, 400, "invalid_transition")
+	if d := want(w.admin, "POST", mark, `{"notes": ["x"]}`, 400, "invalid_body"); !strings.Contains(d["message"].(string), "notes") {
+		t.Fatalf("notes not a string: %v; want the field named", d)
+	}
 	if item("orphans") != nil {
 		t.Fatal("a rejected orphan stays in the orphan queue")
 	}
@@ -182,6 +186,10 @@ func TestAPIWorkflowDashboard(t *testing.T) {
 	resolve := "/api/dashboard/orphans/reassignment/" + strconv.FormatInt(int64(task["task_id"].(float64)), 10) + "/resolve/"
 	want(w.owner, "POST", resolve, `{"outcome": "replaced", "replacement_cve_id": "CVE-2026-41002"}`, 403, "forbidden")
 	want(w.admin, "POST", resolve, `{"outcome": "forgotten"}`, 400, "invalid_outcome")
+	if d := want(w.admin, "POST", resolve, `{"outcome": "replaced", "replacement_cve_id": 41002}`, 400, "invalid_body"); !strings.Contains(d["message"].(string), "replacement_cve_id") {
+		t.Fatalf("a number for the CVE id: %v; want the field named", d)
+	}
+	want(w.admin, "POST", resolve, `[]`, 400, "invalid_body")
 	r = want(w.admin, "POST", resolve, `{"outcome": "replaced", "replacement_cve_id": "nope"}`, 400, "validation_failed")
 	if p, _ := r["problems"].(map[string]any); p["replacement_cve_id"] == nil {
 		t.Fatalf("bad replacement: problems %v", r["problems"])
