@@ -107,7 +107,7 @@ func TestCVERowsThroughPublication(t *testing.T) {
 
 	t.Run("O3: un-withdraw reattaches the withdrawal receipt and re-exports it", func(t *testing.T) {
 		n := len(f.audits(t, a))
-		if _, _, err := f.pubs.Unwithdraw(ctx, f.jettyOwner, a.AdvisoryID); err != nil {
+		if _, err := f.svc.Reopen(ctx, f.jettyOwner, a.AdvisoryID); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.reload(t, a); got.AssignedCVEID != cve {
@@ -149,7 +149,7 @@ func TestCVERowsThroughPublication(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := len(f.audits(t, a))
-		if _, _, err := f.pubs.Unwithdraw(ctx, f.jettyOwner, a.AdvisoryID); err != nil {
+		if _, err := f.svc.Reopen(ctx, f.jettyOwner, a.AdvisoryID); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.newActions(t, a, n); !sameActions(got, "cve.orphan_reassignment_requested", "advisory.reopened", "publication.export_started") {

@@ -222,37 +222,9 @@ func (s *Publications) Retry(ctx context.Context, c Caller, taskID int64) (publi
 	return task, nil
 }
 
-// Unwithdraw reopens the withdrawal of advisory id (lifecycle L14): the
-// request transaction of UnwithdrawPublication on the locked row, acting
-// as c. It returns the advisory, still dismissed until the worker's L9
-// finalisation publishes it again, and the queued task. Step-up
-// (permissions §13) is the adapters'.
-func (s *Publications) Unwithdraw(ctx context.Context, c Caller, id advisory.ID) (*advisory.Advisory, publication.Task, error) {
-	var (
-		out  *advisory.Advisory
-		task publication.Task
-	)
-	err := s.cfg.DB.InTx(c.principal(ctx), pgx.TxOptions{}, func(tx *postgres.DB) error {
-		a, t, err := lockVisible(ctx, tx, c, id)
-		if err != nil {
-			return err
-		}
-		if task, err = UnwithdrawPublication(ctx, tx, c, a, t); err != nil {
-			return err
-		}
-		out = a
-		return nil
-	})
-	if err != nil {
-		return nil, publication.Task{}, fmt.Errorf("unwithdraw %s: %w", id, err)
-	}
-	s.metric("started")
-	return out, task, nil
-}
-
 // UnwithdrawPublication is the request transaction of an un-withdraw
 // (lifecycle L14, INV-WITHDRAW) on the locked advisory a with access facts
-// t, in the caller's transaction tx, for the reopen of a withdrawal: only a
+// t, in the caller's transaction tx, for Reopen of a withdrawal: only a
 // dismissal whose origin is published (else advisory.ErrIllegalTransition),
 // only by an admin or a mature-publisher team member (can_reopen of a
 // withdrawal, access.CapUnwithdraw), refused while a publication is queued

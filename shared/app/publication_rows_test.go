@@ -74,7 +74,7 @@ func callRetry(pf *pubFixture) doFn {
 
 func callUnwithdraw(pf *pubFixture) doFn {
 	return func(ctx context.Context, f *advFixture, c app.Caller, a *advisory.Advisory) (*advisory.Advisory, error) {
-		got, _, err := pf.pubs.Unwithdraw(ctx, c, a.AdvisoryID)
+		got, err := pf.svc.Reopen(ctx, c, a.AdvisoryID)
 		return got, err
 	}
 }
@@ -410,8 +410,15 @@ func TestUnwithdrawRowsL14(t *testing.T) {
 		{name: "L14: un-withdraw, non-mature team member refused (ADM or MAT)", setup: lanternWithdrawn, caller: asOwner, do: un, kind: apperr.Forbidden},
 		{name: "L14: un-withdraw, collaborator refused", setup: jettyWithdrawn, caller: asCollab, do: un, kind: apperr.Forbidden},
 		{name: "L14: un-withdraw, stranger refused as not found", setup: jettyWithdrawn, caller: asStranger, do: un, kind: apperr.NotFound},
-		{name: "L14: un-withdraw of a dismissed draft refused (L13 reopens it)", setup: dismissedFrom(jettyDraft, "draft"), caller: asAdmin,
-			do: errIs(un, advisory.ErrIllegalTransition), kind: apperr.Conflict},
+		// Reopening a dismissed draft is L13, never an un-withdrawal: no
+		// publication is queued.
+		{name: "L14: reopen of a dismissed draft is L13, nothing queued", setup: dismissedFrom(jettyDraft, "draft"), caller: asAdmin,
+			do: un, actions: []string{"advisory.reopened", "advisory.state_changed"},
+			check: func(t *testing.T, f *advFixture, before, after *advisory.Advisory) {
+				if after.State != advisory.StateDraft || f.taskCount(t, after) != 0 {
+					t.Errorf("state %s, %d publication tasks; want draft and none", after.State, f.taskCount(t, after))
+				}
+			}},
 		{name: "L14: un-withdraw of a published advisory refused", setup: jettyPublished, caller: asAdmin,
 			do: errIs(un, advisory.ErrIllegalTransition), kind: apperr.Conflict},
 		{name: "L14: un-withdraw while a publication is in flight refused (INV-CONCURRENCY-1)",
@@ -422,7 +429,7 @@ func TestUnwithdrawRowsL14(t *testing.T) {
 	t.Run("L14: un-withdraw run publishes the advisory again (L9 finalisation from dismissed)", func(t *testing.T) {
 		f := pf
 		a := jettyWithdrawn(t, f.advFixture)
-		if _, _, err := f.pubs.Unwithdraw(ctx, f.jettyOwner, a.AdvisoryID); err != nil {
+		if _, err := f.svc.Reopen(ctx, f.jettyOwner, a.AdvisoryID); err != nil {
 			t.Fatal(err)
 		}
 		task := f.latestTask(t, a)
