@@ -288,11 +288,8 @@ func (s *Comments) SetLock(ctx context.Context, c Caller, id advisory.ID, locked
 		if err := tx.SetCommentsLock(ctx, a.ID, true, c.UserID, reason, s.now()); err != nil {
 			return err
 		}
-		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryCommentsLocked, map[string]any{"reason": reason})); err != nil {
-			return err
-		}
-		_, err = RecordActionNote(ctx, tx, c, a.ID, comment.NoteLockComments, reason)
-		return err
+		return auditWithNote(ctx, tx, c, a, []audit.Entry{advisoryAudit(c, a, audit.AdvisoryCommentsLocked, map[string]any{"reason": reason})},
+			comment.NoteLockComments, reason)
 	})
 	if err != nil {
 		return fmt.Errorf("comment lock: %w", err)

@@ -44,10 +44,7 @@ func (s *Advisories) Dismiss(ctx context.Context, c Caller, id advisory.ID, reas
 		}
 		dismissed := advisoryAudit(c, a, audit.AdvisoryDismissed, map[string]any{"reason": d.Reason, "from_state": d.From})
 		dismissed.Previous, dismissed.New = stateValue(d.From), stateValue(a.State)
-		if err := insertAudits(ctx, tx, []audit.Entry{dismissed, stateChanged(c, a, d.From, true)}); err != nil {
-			return err
-		}
-		if _, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteDismiss, d.Reason); err != nil {
+		if err := auditWithNote(ctx, tx, c, a, []audit.Entry{dismissed, stateChanged(c, a, d.From, true)}, comment.NoteDismiss, d.Reason); err != nil {
 			return err
 		}
 		if err := insertAudits(ctx, tx, appendCleared(nil, c, a, audit.AdvisoryReassignmentRequestCleared, d.Reassignment, "dismissed")); err != nil {
@@ -271,11 +268,8 @@ func (s *Advisories) FlagForRouting(ctx context.Context, c Caller, id advisory.I
 		if err := tx.UpdateRouting(ctx, a); err != nil {
 			return err
 		}
-		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryFlaggedForRouting, map[string]any{"note": a.Routing.Note})); err != nil {
-			return err
-		}
-		_, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteFlagForRouting, a.Routing.Note)
-		return err
+		return auditWithNote(ctx, tx, c, a, []audit.Entry{advisoryAudit(c, a, audit.AdvisoryFlaggedForRouting, map[string]any{"note": a.Routing.Note})},
+			comment.NoteFlagForRouting, a.Routing.Note)
 	})
 }
 
@@ -296,12 +290,8 @@ func (s *Advisories) ClearRoutingFlag(ctx context.Context, c Caller, id advisory
 			return err
 		}
 		note = strings.TrimSpace(note)
-		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryRoutingFlagCleared,
-			map[string]any{"previous_note": prev, "note": note})); err != nil {
-			return err
-		}
-		_, err = RecordActionNote(ctx, tx, c, a.ID, comment.NoteClearRoutingFlag, note)
-		return err
+		return auditWithNote(ctx, tx, c, a, []audit.Entry{advisoryAudit(c, a, audit.AdvisoryRoutingFlagCleared,
+			map[string]any{"previous_note": prev, "note": note})}, comment.NoteClearRoutingFlag, note)
 	})
 }
 
@@ -345,10 +335,8 @@ func withdrawLocked(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.
 	if _, err := appendVersion(ctx, tx, c, a, before); err != nil {
 		return err
 	}
-	if err := insertAudits(ctx, tx, appendCleared(nil, c, a, audit.AdvisoryWithdrawalRequestCleared, w.Request, "approved")); err != nil {
-		return err
-	}
-	if _, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteWithdrawPublished, a.WithdrawnReason); err != nil {
+	if err := auditWithNote(ctx, tx, c, a, appendCleared(nil, c, a, audit.AdvisoryWithdrawalRequestCleared, w.Request, "approved"),
+		comment.NoteWithdrawPublished, a.WithdrawnReason); err != nil {
 		return err
 	}
 	// L12 request transaction: the withdrawal version is exported by a
@@ -409,4 +397,15 @@ func insertAudits(ctx context.Context, tx *postgres.DB, entries []audit.Entry) e
 		}
 	}
 	return nil
+}
+
+// auditWithNote writes an action's audit entries and then its free text
+// as an action note of kind (lifecycle §0 item 5), the order every
+// workflow action keeps.
+func auditWithNote(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Advisory, entries []audit.Entry, kind comment.NoteKind, note string) error {
+	if err := insertAudits(ctx, tx, entries); err != nil {
+		return err
+	}
+	_, err := RecordActionNote(ctx, tx, c, a.ID, kind, note)
+	return err
 }

@@ -36,12 +36,8 @@ func (s *Advisories) RequestWithdrawal(ctx context.Context, c Caller, id advisor
 		if err := tx.UpdateWorkflow(ctx, a); err != nil {
 			return err
 		}
-		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryWithdrawalRequested,
-			map[string]any{"note": a.WithdrawalRequestNote})); err != nil {
-			return err
-		}
-		_, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteRequestWithdrawal, a.WithdrawalRequestNote)
-		return err
+		return auditWithNote(ctx, tx, c, a, []audit.Entry{advisoryAudit(c, a, audit.AdvisoryWithdrawalRequested,
+			map[string]any{"note": a.WithdrawalRequestNote})}, comment.NoteRequestWithdrawal, a.WithdrawalRequestNote)
 	})
 }
 
@@ -60,12 +56,8 @@ func (s *Advisories) CancelWithdrawalRequest(ctx context.Context, c Caller, id a
 			return err
 		}
 		note = strings.TrimSpace(note)
-		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryWithdrawalRequestCleared,
-			map[string]any{"cause": "cancelled", "previous_note": r.Note, "note": note})); err != nil {
-			return err
-		}
-		_, err = RecordActionNote(ctx, tx, c, a.ID, comment.NoteCancelWithdrawal, note)
-		return err
+		return auditWithNote(ctx, tx, c, a, []audit.Entry{advisoryAudit(c, a, audit.AdvisoryWithdrawalRequestCleared,
+			map[string]any{"cause": "cancelled", "previous_note": r.Note, "note": note})}, comment.NoteCancelWithdrawal, note)
 	})
 }
 
@@ -120,12 +112,8 @@ func (s *Advisories) RequestReassignment(ctx context.Context, c Caller, id advis
 		if suggested != nil {
 			slug = suggested.Slug
 		}
-		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryReassignmentRequested,
-			map[string]any{"note": a.ReassignmentRequestNote, "suggested_project_slug": slug})); err != nil {
-			return err
-		}
-		_, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteRequestReassignment, a.ReassignmentRequestNote)
-		return err
+		return auditWithNote(ctx, tx, c, a, []audit.Entry{advisoryAudit(c, a, audit.AdvisoryReassignmentRequested,
+			map[string]any{"note": a.ReassignmentRequestNote, "suggested_project_slug": slug})}, comment.NoteRequestReassignment, a.ReassignmentRequestNote)
 	})
 }
 
@@ -144,12 +132,8 @@ func (s *Advisories) WithdrawReassignment(ctx context.Context, c Caller, id advi
 			return err
 		}
 		note = strings.TrimSpace(note)
-		if err := tx.InsertAudit(ctx, advisoryAudit(c, a, audit.AdvisoryReassignmentRequestCleared,
-			map[string]any{"cause": "withdrawn", "previous_note": r.Note, "note": note})); err != nil {
-			return err
-		}
-		_, err = RecordActionNote(ctx, tx, c, a.ID, comment.NoteWithdrawReassignment, note)
-		return err
+		return auditWithNote(ctx, tx, c, a, []audit.Entry{advisoryAudit(c, a, audit.AdvisoryReassignmentRequestCleared,
+			map[string]any{"cause": "withdrawn", "previous_note": r.Note, "note": note})}, comment.NoteWithdrawReassignment, note)
 	})
 }
 

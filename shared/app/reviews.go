@@ -132,11 +132,7 @@ func (s *Advisories) RevokeApproval(ctx context.Context, c Caller, id advisory.I
 		}
 		e := advisoryAudit(c, a, audit.AdvisoryReviewApprovalRevoked, meta)
 		e.Previous, e.New = reviewValue(advisory.ReviewApproved), reviewValue(a.ReviewStatus)
-		if err := tx.InsertAudit(ctx, e); err != nil {
-			return err
-		}
-		_, err := RecordActionNote(ctx, tx, c, a.ID, comment.NoteRevokeApproval, reason)
-		return err
+		return auditWithNote(ctx, tx, c, a, []audit.Entry{e}, comment.NoteRevokeApproval, reason)
 	})
 }
 
@@ -239,11 +235,7 @@ func decideReview(ctx context.Context, tx *postgres.DB, c Caller, a *advisory.Ad
 	}
 	e := advisoryAudit(c, a, action, map[string]any{"task_id": task.ID, "version_id": task.VersionID, "notes": notes})
 	e.Previous, e.New = reviewValue(advisory.ReviewSubmitted), reviewValue(a.ReviewStatus)
-	if err := insertAudits(ctx, tx, []audit.Entry{e, taskStatusChanged(c, a, task.ID, status)}); err != nil {
-		return err
-	}
-	_, err := RecordActionNote(ctx, tx, c, a.ID, note, notes)
-	return err
+	return auditWithNote(ctx, tx, c, a, []audit.Entry{e, taskStatusChanged(c, a, task.ID, status)}, note, notes)
 }
 
 // allows asks, in order, whether a's state allows workflow action w
